@@ -1,0 +1,30 @@
+# ness-sweep: `make run` runs the default pipeline, `make test` the whole test suite.
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CORES   ?= all
+PROFILE := --workflow-profile workflow/profiles/default
+
+.PHONY: install run report test lint clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/snakemake --cores $(CORES) $(PROFILE)
+	$(BIN)/snakemake --cores $(CORES) $(PROFILE) --report results/report.html
+
+test: install
+	$(BIN)/python -m pytest -n 2 --durations=15
+
+lint: install
+	$(BIN)/ruff check ness_core tests workflow benchmarks
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,113 @@
+"""The ``ness`` command.
+
+``ness models`` lists the models, ``ness models NAME`` shows one model's parameters and
+observables, ``ness point NAME key=value ... [--json]`` evaluates one point. With ``--json``
+stdout holds exactly one JSON object: the ``evaluate`` dict with arrays as lists and
+non-finite floats as the strings ``"inf"``, ``"-inf"``, ``"nan"``. Bad input exits with
+status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from ness_core.errors import ParameterError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block
+        raise ParameterError(f"{self.prog}: {message}")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: arrays to lists, numpy scalars to Python, non-finite floats to strings."""
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def _parse_assignments(items: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"expected key=value, got '{item}'")
+        if key in params:
+            raise ParameterError(f"parameter '{key}' given twice")
+        params[key] = value
+    return params
+
+
+def _models_command(name: str | None) -> None:
+    from ness_core.models import MODELS, get_model
+
+    if name is None:
+        width = max(len(n) for n in MODELS)
+        for n, m in sorted(MODELS.items()):
+            print(f"{n:<{width}}  {m.summary}")
+        return
+    m = get_model(name)
+    print(f"{m.name}: {m.summary}\n")
+    print("parameters:")
+    for p in m.parameters:
+        axis = f" [axis: {p.axis}]" if p.axis else ""
+        default = "derived" if p.default is None else repr(p.default)
+        unit = f" ({p.unit})" if p.unit else ""
+        print(f"  {p.name}{unit} = {default}; {p.allowed()}{axis}\n      {p.meaning}")
+    print("\nobservables:")
+    for o in m.all_observables():
+        dims = f" [{', '.join(o.dims)}]" if o.dims else ""
+        unit = f" ({o.unit})" if o.unit else ""
+        print(f"  {o.name}{dims}{unit}: {o.long_name}")
+
+
+def _point_command(name: str, assignments: list[str], as_json: bool) -> None:
+    from ness_core.api import evaluate
+
+    result = evaluate(name, **_parse_assignments(assignments))
+    if as_json:
+        print(json.dumps(to_jsonable(result)))
+        return
+    for key, value in result.items():
+        print(f"{key}: {to_jsonable(value)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="ness", description="Non-equilibrium steady states: models and sweeps.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    models = sub.add_parser("models", help="list models, or show one model's parameters")
+    models.add_argument("name", nargs="?")
+    point = sub.add_parser("point", help="evaluate one parameter point")
+    point.add_argument("name")
+    point.add_argument("assignments", nargs="*", metavar="key=value")
+    point.add_argument("--json", action="store_true", help="print one JSON object")
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "models":
+            _models_command(args.name)
+        elif args.command == "point":
+            _point_command(args.name, args.assignments, args.json)
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""The one exception type for bad input (unknown model or parameter, wrong type, out of range)."""
+
+
+class ParameterError(ValueError):
+    """Bad user input: the message names the offending key and what is allowed.
+
+    Raised before any computation runs; the CLI turns it into exit status 2 and a
+    one-line message, the workflow into a configuration error naming the study.
+    """

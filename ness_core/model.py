@@ -1,0 +1,201 @@
+"""The model contract: declared parameters and observables, validation, and the base class.
+
+A model is one physical system. It declares
+
+* ``parameters``: every input with its default, unit, allowed range and meaning, and which
+  of the canonical sweep axes (``drive``, ``temperature``, ``density``) it stands for;
+* ``observables``: every output with its unit, long name and array dimensions
+  (``()`` for a scalar, ``("site",)`` for a profile along the chain, ...);
+
+and implements :meth:`Model.solve`, which receives a complete, validated parameter dict and
+returns the observables. ``current``, ``entropy_production``, ``gap``, ``residual`` and
+``status`` are mandatory for every model (``status`` is ``"ok"`` or a short reason).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ness_core.errors import ParameterError
+
+CANONICAL_AXES = ("drive", "temperature", "density")
+CORE_OBSERVABLES = ("current", "entropy_production", "gap", "residual", "status")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+DEFAULT_POINT_SECONDS = 0.01  # cost_estimate() of a model that does not override it
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model input.
+
+    ``kind`` is ``float``, ``int``, ``str`` or ``bool``. ``default=None`` means "derived from
+    other parameters unless given" (e.g. ASEP's ``alpha`` from ``rho_left``). Numeric bounds
+    are ``low``/``high`` (``None`` = unbounded) with inclusiveness flags; ``choices`` restricts
+    a ``str``. Floats must be finite unless ``allow_inf``.
+    """
+
+    name: str
+    default: Any
+    unit: str
+    meaning: str
+    kind: type = float
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    choices: tuple[str, ...] | None = None
+    allow_inf: bool = False
+    axis: str | None = None
+
+    def allowed(self) -> str:
+        """Human-readable description of the allowed values."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        if self.kind is str:
+            return "a string"
+        lo = "(-inf" if self.low is None else ("[" if self.low_inclusive else "(") + _fmt(self.low)
+        hi = "inf)" if self.high is None else _fmt(self.high) + ("]" if self.high_inclusive else ")")
+        what = "an integer" if self.kind is int else "a number"
+        return f"{what} in {lo}, {hi}"
+
+    def coerce(self, value: Any) -> Any:
+        """Convert ``value`` (possibly a CLI string) to this parameter's type and check its range."""
+        bad = ParameterError(
+            f"parameter '{self.name}': {value!r} is not allowed; expected {self.allowed()}"
+        )
+        if value is None:
+            if self.default is None:
+                return None
+            raise bad
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            raise bad
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise bad
+            if self.choices is not None and value not in self.choices:
+                raise bad
+            return value
+        if isinstance(value, bool):
+            raise bad
+        if self.kind is int:
+            if isinstance(value, str):
+                try:
+                    value = int(value.strip())
+                except ValueError:
+                    raise bad from None
+            elif isinstance(value, numbers.Integral):
+                value = int(value)
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise bad
+        else:
+            try:
+                value = float(value.strip() if isinstance(value, str) else value)
+            except (TypeError, ValueError):
+                raise bad from None
+            if math.isnan(value) or (math.isinf(value) and not self.allow_inf):
+                raise bad
+        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
+            raise bad
+        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):
+            raise bad
+        return value
+
+
+@dataclass(frozen=True)
+class Observable:
+    """One model output: name, unit, long name (CF ``long_name``) and array dims."""
+
+    name: str
+    unit: str
+    long_name: str
+    dims: tuple[str, ...] = ()
+    kind: type = float
+
+
+def _fmt(x: float) -> str:
+    return repr(int(x)) if float(x).is_integer() else repr(x)
+
+
+STATUS = Observable("status", "", "solver status ('ok' or a short reason)", kind=str)
+RESIDUAL = Observable("residual", "1", "norm of the steady-state equation residual")
+
+
+class Model:
+    """Base class of every model; subclasses set the class attributes and implement ``solve``.
+
+    Contract for a new model:
+
+    1. ``name``: registry key; ``summary``: one line; the class docstring states conventions,
+       units and references.
+    2. ``parameters``: a tuple of :class:`Parameter`; DOMAIN.md's names are binding.
+    3. ``observables``: a tuple of :class:`Observable` including ``current``,
+       ``entropy_production`` and ``gap`` (``status`` and ``residual`` are added here).
+    4. ``check(params)``: optional cross-parameter validation raising :class:`ParameterError`.
+    5. ``solve(params)``: returns a dict with every declared observable; arrays have the
+       declared dims; numerical failure is reported through ``status`` and NaNs.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    parameters: ClassVar[tuple[Parameter, ...]]
+    observables: ClassVar[tuple[Observable, ...]]
+
+    @classmethod
+    def parameter(cls, name: str) -> Parameter:
+        for p in cls.parameters:
+            if p.name == name:
+                return p
+        raise ParameterError(
+            f"model '{cls.name}' has no parameter '{name}'; "
+            f"parameters: {', '.join(p.name for p in cls.parameters)}"
+        )
+
+    @classmethod
+    def all_observables(cls) -> tuple[Observable, ...]:
+        """Declared observables plus the mandatory ``residual`` and ``status``."""
+        names = {o.name for o in cls.observables}
+        extra = tuple(o for o in (RESIDUAL, STATUS) if o.name not in names)
+        return tuple(cls.observables) + extra
+
+    def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate user parameters and fill in defaults; raise :class:`ParameterError`."""
+        resolved = {p.name: p.default for p in self.parameters}
+        for key, value in params.items():
+            resolved[key] = self.parameter(key).coerce(value)
+        self.check(resolved)
+        return resolved
+
+    def check(self, params: dict[str, Any]) -> None:
+        """Cross-parameter validation; override where one parameter limits another."""
+
+    def solve(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def cost_estimate(self, params: dict[str, Any]) -> float:
+        """Rough wall time in seconds of one ``solve`` at ``params`` (resolved).
+
+        Optional hook used by the sweep planner to size chunks; override where the cost
+        depends strongly on the parameters (e.g. 2^L states). The default is a guess.
+        """
+        return DEFAULT_POINT_SECONDS
+
+    def reference_lines(self, x: str, y: str) -> list[tuple[Any, Any, str]]:
+        """Known curves in the plane of parameters ``x`` (horizontal) and ``y`` (vertical).
+
+        Optional hook for figure overlays (e.g. phase boundaries of the L → ∞ limit): a list
+        of ``(xs, ys, label)`` with equal-length sequences of parameter values. The default,
+        and any plane the model knows nothing about, is the empty list.
+        """
+        return []

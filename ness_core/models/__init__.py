@@ -1,0 +1,20 @@
+"""Registry of models: one file per physical system, one entry here per model."""
+
+from __future__ import annotations
+
+from ness_core.errors import ParameterError
+from ness_core.model import Model
+from ness_core.models.asep import Asep
+from ness_core.models.climate import Climate
+
+MODELS: dict[str, Model] = {m.name: m() for m in (Climate, Asep)}
+
+
+def get_model(name: str) -> Model:
+    """The registered model called ``name``; unknown names raise :class:`ParameterError`."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown model '{name}'; known models: {', '.join(sorted(MODELS))}"
+        ) from None
