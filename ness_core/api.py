@@ -1,4 +1,4 @@
-"""``evaluate``: one parameter point of one model, validated, solved, checked against the contract."""
+"""``evaluate``: one parameter point of one model, validated, solved, checked."""
 
 from __future__ import annotations
 

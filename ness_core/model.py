@@ -60,12 +60,14 @@ class Parameter:
         if self.kind is str:
             return "a string"
         lo = "(-inf" if self.low is None else ("[" if self.low_inclusive else "(") + _fmt(self.low)
-        hi = "inf)" if self.high is None else _fmt(self.high) + ("]" if self.high_inclusive else ")")
+        hi = (
+            "inf)" if self.high is None else _fmt(self.high) + ("]" if self.high_inclusive else ")")
+        )
         what = "an integer" if self.kind is int else "a number"
         return f"{what} in {lo}, {hi}"
 
     def coerce(self, value: Any) -> Any:
-        """Convert ``value`` (possibly a CLI string) to this parameter's type and check its range."""
+        """Convert ``value`` (possibly a CLI string) to this type; check its range."""
         bad = ParameterError(
             f"parameter '{self.name}': {value!r} is not allowed; expected {self.allowed()}"
         )
@@ -106,9 +108,13 @@ class Parameter:
                 raise bad from None
             if math.isnan(value) or (math.isinf(value) and not self.allow_inf):
                 raise bad
-        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
+        if self.low is not None and (
+            value < self.low or (value == self.low and not self.low_inclusive)
+        ):
             raise bad
-        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):
+        if self.high is not None and (
+            value > self.high or (value == self.high and not self.high_inclusive)
+        ):
             raise bad
         return value
 

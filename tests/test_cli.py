@@ -1,4 +1,4 @@
-"""The `ness` command's contract (DESIGN.md): JSON shape, exit status 2 with one line on bad input."""
+"""The `ness` command's contract (DESIGN.md): JSON shape; bad input exits 2 with one line."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from ness_core import evaluate
 
-W, C, I = 0, 1, 2
-CLOCKWISE = {(W, C), (C, I), (I, W)}
+WARM, COOL, ICY = 0, 1, 2
+CLOCKWISE = {(WARM, COOL), (COOL, ICY), (ICY, WARM)}
 
 
 def rate_table(drive, temperature, nu=1.0, barrier=1.0, energies=(0.0, -0.5, -1.0)):
@@ -50,7 +50,10 @@ def _reaches(s, root, parent):
 
 
 def closed_form_gap(k):
-    """Nonzero eigenvalues of a 3-state generator: λ² + aλ + b = 0, a = Σ rates, b = Σ tree weights."""
+    """Nonzero eigenvalues of a 3-state generator: λ² + aλ + b = 0.
+
+    a = Σ rates, b = Σ spanning-tree weights (sum of the principal 2×2 minors).
+    """
     a = k.sum()
     b = sum(
         k[i, j] * k[m, n]
@@ -78,12 +81,14 @@ params = st.fixed_dictionaries(
 @settings(max_examples=60, deadline=None)
 @given(params)
 def test_populations_and_current_match_matrix_tree_theorem(p):
-    k = rate_table(p["drive"], p["temperature"], p["nu"], p["barrier"], (p["E_W"], p["E_C"], p["E_I"]))
+    k = rate_table(
+        p["drive"], p["temperature"], p["nu"], p["barrier"], (p["E_W"], p["E_C"], p["E_I"])
+    )
     expected = matrix_tree_populations(k)
     out = evaluate("climate", **p)
     got = np.array([out["p_warm"], out["p_cool"], out["p_icy"]])
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14)
-    current = expected[W] * k[W, C] - expected[C] * k[C, W]
+    current = expected[WARM] * k[WARM, COOL] - expected[COOL] * k[COOL, WARM]
     assert out["current"] == pytest.approx(current, rel=1e-9, abs=1e-14)
     assert out["status"] == "ok"
 
@@ -94,14 +99,18 @@ def test_entropy_production_is_current_times_affinity(p):
     out = evaluate("climate", **p)
     affinity = 3 * p["drive"] / p["temperature"]
     assert out["affinity"] == pytest.approx(affinity, rel=1e-10, abs=1e-12)
-    assert out["entropy_production"] == pytest.approx(out["current"] * affinity, rel=1e-8, abs=1e-14)
+    assert out["entropy_production"] == pytest.approx(
+        out["current"] * affinity, rel=1e-8, abs=1e-14
+    )
     assert out["entropy_production"] >= 0
 
 
 @settings(max_examples=40, deadline=None)
 @given(params)
 def test_gap_matches_closed_form_three_state_spectrum(p):
-    k = rate_table(p["drive"], p["temperature"], p["nu"], p["barrier"], (p["E_W"], p["E_C"], p["E_I"]))
+    k = rate_table(
+        p["drive"], p["temperature"], p["nu"], p["barrier"], (p["E_W"], p["E_C"], p["E_I"])
+    )
     gap, imag = closed_form_gap(k)
     out = evaluate("climate", **p)
     # near a double eigenvalue the closed form's square root amplifies round-off to ~sqrt(eps)*a

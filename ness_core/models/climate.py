@@ -34,7 +34,9 @@ def climate_rates(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.nd
         target += [j, i]
         sign += [1.0, -1.0]
     source, target, sign = np.array(source), np.array(target), np.array(sign)
-    exponent = params["barrier"] + (energy[target] - energy[source]) / 2 - sign * params["drive"] / 2
+    exponent = (
+        params["barrier"] + (energy[target] - energy[source]) / 2 - sign * params["drive"] / 2
+    )
     log_rate = math.log(params["nu"]) - exponent / params["temperature"]
     return source, target, log_rate
 
@@ -53,9 +55,22 @@ class Climate(Model):
     name = "climate"
     summary = "three-state climate cycle Warm → Cool → Icy → Warm driven around the cycle"
     parameters = (
-        Parameter("drive", 1.0, "energy", "bias per clockwise step (cycle affinity 3·drive/T)", axis="drive"),
-        Parameter("temperature", 1.0, "energy", "noise temperature (k_B = 1)", low=0.0,
-                  low_inclusive=False, axis="temperature"),
+        Parameter(
+            "drive",
+            1.0,
+            "energy",
+            "bias per clockwise step (cycle affinity 3·drive/T)",
+            axis="drive",
+        ),
+        Parameter(
+            "temperature",
+            1.0,
+            "energy",
+            "noise temperature (k_B = 1)",
+            low=0.0,
+            low_inclusive=False,
+            axis="temperature",
+        ),
         Parameter("nu", 1.0, "1/time", "attempt frequency ν", low=0.0, low_inclusive=False),
         Parameter("barrier", 1.0, "energy", "activation barrier Δ"),
         Parameter("E_W", 0.0, "energy", "energy of the warm state"),

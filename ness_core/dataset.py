@@ -1,0 +1,183 @@
+"""Results as labelled xarray data: chunk files, the per-study dataset, provenance, netCDF I/O.
+
+A *chunk file* holds the points of one chunk along a ``point`` dimension (coordinate: the
+point ids), one variable per observable, model dims such as ``site`` padded with NaN to the
+longest array in the chunk. :func:`assemble` turns the chunk files of a study into its
+dataset: dims = swept axes (config order) + model dims, coordinates with ``units`` and
+``long_name`` from the model's :class:`~ness_core.model.Parameter` declarations, variables
+with the :class:`~ness_core.model.Observable` attrs, global attrs for provenance. Model dims
+get 1-based integer coordinates. Files are written with the netCDF4 engine through a
+temporary file and a rename, so a finished file is always complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ness_core.api import evaluate
+from ness_core.model import Model
+from ness_core.models import get_model
+from ness_core.sweep import Study
+
+ENGINE = "netcdf4"
+VERSIONED_PACKAGES = ("ness-sweep", "numpy", "scipy", "xarray", "netCDF4", "snakemake")
+
+
+def _observable_array(model: Model, name: str, values: Sequence[Any]) -> tuple[tuple, np.ndarray]:
+    """Stack per-point values of one observable, padding model dims with NaN."""
+    obs = next(o for o in model.all_observables() if o.name == name)
+    if obs.kind is str:
+        return ("point",), np.array([str(v) for v in values], dtype=object)
+    arrays = [np.asarray(v, dtype=float) for v in values]
+    if not obs.dims:
+        return ("point",), np.array([a.item() if a.size == 1 else np.nan for a in arrays])
+    shape = tuple(max((a.shape[k] for a in arrays if a.ndim == len(obs.dims)), default=0)
+                  for k in range(len(obs.dims)))
+    out = np.full((len(arrays), *shape), np.nan)
+    for i, a in enumerate(arrays):
+        if a.ndim == len(obs.dims) and a.size:
+            out[(i, *(slice(0, n) for n in a.shape))] = a
+    return ("point", *obs.dims), out
+
+
+def chunk_dataset(model_name: str, point_ids: Sequence[str],
+                  results: Sequence[Mapping[str, Any]]) -> xr.Dataset:
+    """Dataset of one chunk from ``evaluate`` results, one per point id."""
+    model = get_model(model_name)
+    data = {o.name: _observable_array(model, o.name, [r[o.name] for r in results])
+            for o in model.all_observables()}
+    ds = xr.Dataset(data, coords={"point": np.array(point_ids, dtype=object)})
+    return _with_dim_coords(ds, ("point",))
+
+
+def compute_chunk(manifest: Mapping[str, Any]) -> xr.Dataset:
+    """Evaluate every point of a chunk manifest (failed points carry status and NaN)."""
+    points = manifest["points"]
+    results = [evaluate(manifest["model"], **p["params"]) for p in points]
+    return chunk_dataset(manifest["model"], [p["id"] for p in points], results)
+
+
+def _with_dim_coords(ds: xr.Dataset, skip: Sequence[str]) -> xr.Dataset:
+    """1-based integer coordinates for model dims (``site`` = 1..L)."""
+    for dim, size in ds.sizes.items():
+        if dim not in skip and dim not in ds.coords:
+            ds = ds.assign_coords({dim: np.arange(1, size + 1)})
+            ds[dim].attrs.update(units="1", long_name=f"{dim} index (1-based)")
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> None:
+    """Write ``ds`` with the netCDF4 engine to a temporary file and rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine=ENGINE)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_netcdf(path: str | os.PathLike) -> xr.Dataset:
+    """Load a file written by :func:`write_netcdf` fully into memory and close it."""
+    with xr.open_dataset(path, engine=ENGINE) as ds:
+        return ds.load()
+
+
+def assemble(study: Study, chunks: Sequence[xr.Dataset]) -> xr.Dataset:
+    """The study's dataset on its grid from chunk datasets (extra points are ignored)."""
+    model = get_model(study.model)
+    points = study.points()
+    location: dict[str, tuple[int, int]] = {}
+    for c, chunk in enumerate(chunks):
+        for i, pid in enumerate(chunk["point"].values):
+            location.setdefault(str(pid), (c, i))
+    missing = [p.id for p in points if p.id not in location]
+    if missing:
+        raise ValueError(f"study '{study.name}': {len(missing)} points have no result, "
+                         f"e.g. {missing[0]}")
+    data = {}
+    for obs in model.all_observables():
+        dims = tuple(chunks[0][obs.name].dims[1:])
+        shape = tuple(max(c.sizes[d] for c in chunks) for d in dims)
+        fill = "" if obs.kind is str else np.nan
+        out = np.full((len(points), *shape), fill, dtype=object if obs.kind is str else float)
+        per_chunk = [c[obs.name].values for c in chunks]
+        for k, p in enumerate(points):
+            c, i = location[p.id]
+            value = per_chunk[c][i]
+            out[(k, *(slice(0, n) for n in np.shape(value)))] = value
+        attrs = {"units": obs.unit, "long_name": obs.long_name}
+        data[obs.name] = ((*study.axes, *dims), out.reshape(study.shape + shape), attrs)
+    coords = {}
+    for axis, values in study.axes.items():
+        par = model.parameter(axis)
+        coords[axis] = (axis, np.array(values), {"units": par.unit, "long_name": par.meaning})
+    ds = _with_dim_coords(xr.Dataset(data, coords=coords), tuple(study.axes))
+    ds.attrs.update(provenance(study))
+    return ds
+
+
+def provenance(study: Study) -> dict[str, str]:
+    """Global attrs: study, model, parameters, versions, config hash, git commit, time."""
+    model = get_model(study.model)
+    resolved = model.resolve(dict(study.fixed))
+    defaults = {k: v for k, v in resolved.items() if k not in study.axes}
+    return {
+        "title": f"ness-sweep study '{study.name}' of model '{study.model}'",
+        "study": study.name,
+        "model": study.model,
+        "swept_axes": json.dumps(list(study.axes)),
+        "fixed_parameters": json_attr(study.fixed),
+        "resolved_parameters": json_attr(defaults),
+        "package_versions": json.dumps(package_versions()),
+        "config_hash": study.config_hash(),
+        "git_commit": git_commit(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def json_attr(params: Mapping[str, Any]) -> str:
+    """Strict JSON of parameters; non-finite floats become ``"inf"``, ``"-inf"``, ``"nan"``."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, float) and not np.isfinite(v):
+            return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+        return v
+
+    return json.dumps({k: plain(v) for k, v in params.items()}, allow_nan=False)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that produced the data."""
+    out = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str:
+    """``git describe --always --dirty`` of the source tree of ``ness_core``, or ``unknown``."""
+    try:
+        res = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
+                             cwd=Path(__file__).parent, capture_output=True, text=True,
+                             timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return res.stdout.strip() or "unknown"

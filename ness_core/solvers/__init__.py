@@ -1,0 +1,1 @@
+"""Numerical solvers shared by the models: one module per method family."""

@@ -1,0 +1,480 @@
+"""Lindblad master equations: sparse Liouvillian, steady state, gap, bath currents, entropy production.
+
+Conventions (binding for every model built on this module), ħ = k_B = 1:
+
+* the master equation is dρ/dt = L(ρ) = −i[H, ρ] + Σ_J (J ρ J† − ½{J†J, ρ});
+* vectorisation is column stacking: vec(ρ)[a + n·b] = ρ_ab, so vec(A ρ B) = (Bᵀ ⊗ A) vec ρ
+  and L = −i(I ⊗ H_eff) + i(H_eff* ⊗ I) + Σ_J J* ⊗ J with H_eff = H − (i/2) Σ_J J†J;
+* a :class:`Liouvillian` may be restricted to a *block*: a set of matrix elements |a⟩⟨b|
+  (vec positions) that L maps into itself. Superoperator charges make such blocks: if
+  [H, Q] = 0 and every jump changes Q by a fixed amount, L conserves q = Q_a − Q_b and the
+  steady state lives in the block q = 0 (:func:`charge_sectors`). The rows of the block
+  matrix follow the order of ``elements``, so ordering by diagonals m − n
+  (:func:`diagonal_order`) makes the Liouvillian of a driven oscillator block-tridiagonal;
+* the steady state solves L ρ = 0 with Tr ρ = 1: one row of L belonging to a diagonal element
+  is replaced by the trace row (the rows are linearly dependent because Tr L(ρ) = 0), and the
+  one LU factorisation of that bordered matrix serves both the steady state and the
+  shift-invert Arnoldi iteration for the gap;
+* the gap is −Re λ₁, λ₁ the slowest nonzero eigenvalue (largest real part) among the
+  ``ARNOLDI_K`` eigenvalues closest to zero, minimised over the blocks supplied;
+* the flow of an observable O delivered by a bath b with jump operators {J} is
+  J_b^O = Tr(O D_b[ρ]); with O = H it is the heat current into the system, and the
+  entropy production (Spohn 1978) is σ = Σ_b A_b J_b, A_b = −1/T_b for a thermal bath.
+
+References
+----------
+H. Spohn, J. Math. Phys. 19, 1227 (1978) (entropy production of quantum dynamical
+semigroups); H.-P. Breuer and F. Petruccione, *The Theory of Open Quantum Systems* (2002);
+V. V. Albert and L. Jiang, Phys. Rev. A 89, 022118 (2014) (superoperator symmetries);
+T. Prosen, Phys. Rev. Lett. 107, 137201 (2011) (boundary-driven XXZ chain);
+N. Lambert et al., arXiv:2412.04705 (QuTiP 5, the reference implementation benchmarked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike
+
+# Blocks up to this size are solved and diagonalised densely under method="auto".
+DENSE_MAX_ELEMENTS = 300
+# Eigenvalues closest to zero requested from the shift-invert Arnoldi iteration per block.
+ARNOLDI_K = 8
+# Column ordering of SuperLU, chosen by measurement (benchmarks/lindblad_vs_qutip.py).
+SUPERLU_ORDERING = "MMD_AT_PLUS_A"
+ITERATIVE_MAXITER = 1000
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Solution of L ρ = 0, Tr ρ = 1.
+
+    Attributes
+    ----------
+    rho : ndarray of complex, shape (n, n)
+        Density matrix, Hermitian (symmetrised) with unit trace; NaN on failure.
+    residual : float
+        ‖L vec ρ‖₂ over the block (units 1/time).
+    method : {"dense", "direct", "iterative"}
+        Method that produced the solution.
+    iterations : int
+        Krylov iterations; 0 for direct methods.
+    status : str
+        ``"ok"`` or a short reason.
+    """
+
+    rho: np.ndarray
+    residual: float
+    method: str
+    iterations: int
+    status: str
+
+
+@dataclass(frozen=True)
+class SpectralGap:
+    """Slowest relaxation mode of L.
+
+    Attributes
+    ----------
+    gap : float
+        −Re λ₁ (1/time), λ₁ the slowest nonzero eigenvalue found, minimised over blocks.
+    imag : float
+        |Im λ₁|, the oscillation frequency of that mode (1/time).
+    method : {"dense", "arnoldi"}
+        Method used for the block that set the gap.
+    status : str
+        ``"ok"`` or a short reason.
+    """
+
+    gap: float
+    imag: float
+    method: str
+    status: str
+
+
+class Liouvillian:
+    """The Lindblad generator L, restricted to an invariant block of matrix elements.
+
+    Parameters
+    ----------
+    hamiltonian : sparse matrix or ndarray, shape (n, n)
+        Hermitian H (energy units, ħ = 1).
+    jumps : sequence of sparse matrices or ndarrays, each shape (n, n)
+        Jump operators J, rates included (J = √γ c).
+    elements : array_like of int, optional
+        Vec positions a + n·b of the block's matrix elements |a⟩⟨b|, in the order of the
+        matrix rows; default all n² in column-stacking order.
+
+    Raises
+    ------
+    ValueError
+        If shapes disagree or L maps the block outside itself (the message names an element).
+
+    Notes
+    -----
+    The block matrix is assembled term by term without forming n² × n² Kronecker products:
+    a term A ρ B sends |a⟩⟨b| to A_{xa} B_{by} |x⟩⟨y|, enumerated from the sparse columns of
+    A and rows of B, so the cost is O(Σ nnz) over the block only.
+    """
+
+    def __init__(self, hamiltonian: ArrayLike | sp.spmatrix, jumps: Sequence,
+                 elements: ArrayLike | None = None):
+        h = sp.csc_matrix(hamiltonian, dtype=complex)
+        n = h.shape[0]
+        if h.shape != (n, n):
+            raise ValueError(f"hamiltonian must be square, got shape {h.shape}")
+        js = [sp.csc_matrix(j, dtype=complex) for j in jumps]
+        for i, j in enumerate(js):
+            if j.shape != (n, n):
+                raise ValueError(f"jump {i} has shape {j.shape}, expected {(n, n)}")
+        self.dim = n
+        self.hamiltonian = h
+        self.jumps = js
+        self.elements = (np.arange(n * n) if elements is None
+                         else np.asarray(elements, dtype=np.int64))
+        self.position = np.full(n * n, -1, dtype=np.int64)
+        self.position[self.elements] = np.arange(self.elements.size)
+        self.matrix = self._assemble()
+        self._factors: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+
+    @property
+    def size(self) -> int:
+        """Number of matrix elements in the block."""
+        return int(self.elements.size)
+
+    @cached_property
+    def diagonal(self) -> np.ndarray:
+        """Row indices of the block's diagonal elements |a⟩⟨a| (where the trace lives)."""
+        a, b = self.elements % self.dim, self.elements // self.dim
+        return np.flatnonzero(a == b)
+
+    def to_matrix(self, vec: np.ndarray) -> np.ndarray:
+        """Dense n × n matrix with the block's entries ``vec`` and zeros elsewhere."""
+        out = np.zeros(self.dim * self.dim, dtype=complex)
+        out[self.elements] = vec
+        return out.reshape(self.dim, self.dim, order="F")
+
+    def _assemble(self) -> sp.csc_matrix:
+        n = self.dim
+        eye = sp.identity(n, dtype=complex, format="csc")
+        h_eff = self.hamiltonian.copy()
+        for j in self.jumps:
+            h_eff = h_eff - 0.5j * (j.conj().T @ j)
+        terms = [(-1j * h_eff, eye), (eye, 1j * h_eff.conj().T)]
+        terms += [(j, j.conj().T) for j in self.jumps]
+        src_a, src_b = self.elements % n, self.elements // n
+        rows, cols, vals = [], [], []
+        for a_op, b_op in terms:
+            a_op, b_op = sp.csc_matrix(a_op), sp.csr_matrix(b_op)
+            na = np.diff(a_op.indptr)[src_a]
+            nb = np.diff(b_op.indptr)[src_b]
+            count = na * nb
+            src = np.repeat(np.arange(self.size), count)
+            offset = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
+            ia = a_op.indptr[src_a[src]] + offset // nb[src]
+            ib = b_op.indptr[src_b[src]] + offset % nb[src]
+            target = self.position[a_op.indices[ia] + n * b_op.indices[ib]]
+            val = a_op.data[ia] * b_op.data[ib]
+            outside = (target < 0) & (val != 0)
+            if np.any(outside):
+                k = self.elements[src[np.flatnonzero(outside)[0]]]
+                raise ValueError(f"L maps element |{k % n}><{k // n}| outside the block")
+            keep = target >= 0
+            rows.append(target[keep])
+            cols.append(src[keep])
+            vals.append(val[keep])
+        m = self.size
+        mat = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                            shape=(m, m))
+        mat.eliminate_zeros()
+        return mat
+
+    @cached_property
+    def bordered(self) -> tuple[sp.csc_matrix, int]:
+        """L with the row of the first diagonal element r replaced by the trace row; r.
+
+        The block must contain diagonal elements (the steady-state block).
+        """
+        if self.diagonal.size == 0:
+            raise ValueError("the block holds no diagonal element, so no state of unit trace")
+        r = int(self.diagonal[0])
+        coo = self.matrix.tocoo()
+        keep = coo.row != r
+        rows = np.concatenate((coo.row[keep], np.full(self.diagonal.size, r)))
+        cols = np.concatenate((coo.col[keep], self.diagonal))
+        vals = np.concatenate((coo.data[keep], np.ones(self.diagonal.size, dtype=complex)))
+        return sp.csc_matrix((vals, (rows, cols)), shape=self.matrix.shape), r
+
+    def factor(self, kind: str) -> Callable[[np.ndarray], np.ndarray]:
+        """Cached sparse LU solve of the bordered matrix (``"bordered"``) or of L (``"plain"``).
+
+        SuperLU with the ``SUPERLU_ORDERING`` column ordering; one factorisation serves the
+        steady state and every shift-invert Arnoldi step.
+        """
+        if kind not in self._factors:
+            mat = self.bordered[0] if kind == "bordered" else self.matrix
+            lu = spla.splu(mat, permc_spec=SUPERLU_ORDERING)
+            self._factors[kind] = lu.solve
+        return self._factors[kind]
+
+
+# ---------------------------------------------------------------------- block helpers
+def charge_sectors(charge: ArrayLike) -> dict[int, np.ndarray]:
+    """Blocks of a superoperator U(1) charge q = Q_a − Q_b.
+
+    Parameters
+    ----------
+    charge : array_like of int, shape (n,)
+        Q of each basis state |a⟩ (e.g. the number of up spins).
+
+    Returns
+    -------
+    dict
+        q → vec positions a + n·b of all |a⟩⟨b| with Q_a − Q_b = q, in column-stacking order.
+    """
+    q = np.asarray(charge, dtype=np.int64)
+    n = q.size
+    diff = (q[:, None] - q[None, :]).ravel(order="F")
+    order = np.argsort(diff, kind="stable")
+    values, starts = np.unique(diff[order], return_index=True)
+    bounds = np.append(starts, diff.size)
+    return {int(v): order[bounds[i]:bounds[i + 1]] for i, v in enumerate(values)}
+
+
+def diagonal_order(n: int) -> np.ndarray:
+    """All n² vec positions ordered by diagonal m − n, then by m (banded form for ladders)."""
+    m, k = np.divmod(np.arange(n * n), n)  # element index m·n + k → ρ_{m k}
+    order = np.lexsort((m, m - k))
+    return (m + n * k)[order]
+
+
+# ---------------------------------------------------------------------- steady state
+def steady_state(liouvillian: Liouvillian, method: str = "auto",
+                 tol: float = 1e-12) -> SteadyState:
+    """Steady state: L ρ = 0 with Tr ρ = 1, solved in the liouvillian's block.
+
+    Parameters
+    ----------
+    liouvillian : Liouvillian
+        Generator restricted to a block containing the diagonal (e.g. charge q = 0).
+    method : {"auto", "dense", "direct", "iterative"}, default "auto"
+        ``"dense"``: LAPACK solve of the bordered system. ``"direct"``: SuperLU of the
+        bordered system (``SUPERLU_ORDERING``). ``"iterative"``: GMRES on the bordered system
+        with an incomplete-LU preconditioner. ``"auto"``: dense up to ``DENSE_MAX_ELEMENTS``
+        elements, direct above.
+    tol : float, default 1e-12
+        Relative residual target of ``"iterative"`` (ignored otherwise).
+
+    Returns
+    -------
+    SteadyState
+        NaN density matrix and a status naming the cause if the solve fails.
+    """
+    name = _pick(method, STEADY_METHODS, liouvillian.size <= DENSE_MAX_ELEMENTS, "direct")
+    mat, r = liouvillian.bordered
+    rhs = np.zeros(liouvillian.size, dtype=complex)
+    rhs[r] = 1.0
+    try:
+        x, iterations, status = STEADY_METHODS[name](liouvillian, rhs, tol)
+    except (RuntimeError, np.linalg.LinAlgError) as exc:  # singular factor
+        nan = np.full((liouvillian.dim,) * 2, np.nan, dtype=complex)
+        return SteadyState(nan, np.nan, name, 0, f"{name} solve failed: {exc}")
+    rho = liouvillian.to_matrix(x)
+    rho = 0.5 * (rho + rho.conj().T)
+    rho /= np.trace(rho).real
+    vec = rho.ravel(order="F")[liouvillian.elements]
+    residual = float(np.linalg.norm(liouvillian.matrix @ vec))
+    return SteadyState(rho, residual, name, iterations, status)
+
+
+def _steady_dense(liou: Liouvillian, rhs: np.ndarray, tol: float) -> tuple[np.ndarray, int, str]:
+    return scipy.linalg.solve(liou.bordered[0].toarray(), rhs), 0, "ok"
+
+
+def _steady_direct(liou: Liouvillian, rhs: np.ndarray, tol: float) -> tuple[np.ndarray, int, str]:
+    return liou.factor("bordered")(rhs), 0, "ok"
+
+
+def _steady_iterative(liou: Liouvillian, rhs: np.ndarray,
+                      tol: float) -> tuple[np.ndarray, int, str]:
+    mat = liou.bordered[0]
+    ilu = spla.spilu(mat, drop_tol=1e-5, fill_factor=10)
+    precond = spla.LinearOperator(mat.shape, ilu.solve, dtype=complex)
+    count = [0]
+
+    def callback(_):
+        count[0] += 1
+
+    x, info = spla.gmres(mat, rhs, rtol=tol, atol=0.0, restart=100, maxiter=ITERATIVE_MAXITER,
+                         M=precond, callback=callback, callback_type="pr_norm")
+    return x, count[0], "ok" if info == 0 else f"GMRES not converged after {count[0]} iterations"
+
+
+STEADY_METHODS: dict[str, Callable[[Liouvillian, np.ndarray, float],
+                                   tuple[np.ndarray, int, str]]] = {
+    "dense": _steady_dense,
+    "direct": _steady_direct,
+    "iterative": _steady_iterative,
+}
+
+
+# ---------------------------------------------------------------------- spectral gap
+def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "auto",
+                 steady: SteadyState | None = None) -> SpectralGap:
+    """Liouvillian gap −Re λ₁ and frequency |Im λ₁|, minimised over blocks.
+
+    Parameters
+    ----------
+    blocks : Liouvillian or sequence of Liouvillian
+        Blocks that together carry the spectrum wanted (all charge sectors, or q ≥ 0 when
+        q and −q are related by ρ → ρ†, which conjugates the spectrum).
+    method : {"auto", "dense", "arnoldi"}, default "auto"
+        ``"dense"``: all eigenvalues of the block (LAPACK geev). ``"arnoldi"``: the
+        ``ARNOLDI_K`` eigenvalues closest to zero by ARPACK in shift-invert form at σ = 0.
+        In a block holding the steady state the inverse is replaced by the group inverse
+        L^#: L^# b solves the bordered system (same LU as :func:`steady_state`) for the
+        traceless part of b, so its eigenvalues are 1/λ for λ ≠ 0 and 0 for the steady
+        state. Other blocks factorise L itself. ``"auto"``: dense up to
+        ``DENSE_MAX_ELEMENTS`` elements per block.
+    steady : SteadyState, optional
+        The steady state of the diagonal block (computed if needed and absent).
+
+    Returns
+    -------
+    SpectralGap
+        The slowest mode; ``status`` names a block whose factorisation failed.
+    """
+    blocks = [blocks] if isinstance(blocks, Liouvillian) else list(blocks)
+    best = SpectralGap(np.inf, 0.0, "none", "ok")
+    for liou in blocks:
+        name = _pick(method, GAP_METHODS, liou.size <= DENSE_MAX_ELEMENTS, "arnoldi")
+        try:
+            lam = GAP_METHODS[name](liou, steady)
+        except (RuntimeError, np.linalg.LinAlgError, spla.ArpackError) as exc:
+            return SpectralGap(np.nan, np.nan, name, f"gap failed in a block of "
+                               f"{liou.size} elements: {exc}".splitlines()[0])
+        if lam.size and -lam.real.max() < best.gap:
+            slowest = lam[np.argmax(lam.real)]
+            best = SpectralGap(float(-slowest.real), float(abs(slowest.imag)), name, "ok")
+    return best
+
+
+def _gap_dense(liou: Liouvillian, steady: SteadyState | None) -> np.ndarray:
+    lam = scipy.linalg.eigvals(liou.matrix.toarray())
+    if liou.diagonal.size:
+        lam = np.delete(lam, np.argmin(np.abs(lam)))
+    return lam
+
+
+def _gap_arnoldi(liou: Liouvillian, steady: SteadyState | None) -> np.ndarray:
+    m = liou.size
+    if liou.diagonal.size:
+        if steady is None or steady.method not in ("direct", "dense"):
+            steady = steady_state(liou, method="direct")
+        if steady.status != "ok":
+            raise np.linalg.LinAlgError(f"no steady state: {steady.status}")
+        rho = steady.rho.ravel(order="F")[liou.elements]
+        solve = liou.factor("bordered")
+        r, diag = liou.bordered[1], liou.diagonal
+
+        def apply(b: np.ndarray) -> np.ndarray:
+            b = b - rho * b[diag].sum()
+            b[r] = 0.0
+            return solve(b)
+    else:
+        apply = liou.factor("plain")
+    k = min(ARNOLDI_K, m - 2)
+    if k < 1:
+        return _gap_dense(liou, steady)
+    op = spla.LinearOperator((m, m), matvec=apply, dtype=complex)
+    mu = spla.eigs(op, k=k, which="LM", return_eigenvectors=False)
+    mu = mu[np.abs(mu) > 1e-300]
+    return 1.0 / mu
+
+
+GAP_METHODS: dict[str, Callable[[Liouvillian, SteadyState | None], np.ndarray]] = {
+    "dense": _gap_dense,
+    "arnoldi": _gap_arnoldi,
+}
+
+
+# ---------------------------------------------------------------------- observables
+def expectation(rho: np.ndarray, operator: ArrayLike | sp.spmatrix) -> complex:
+    """Tr(O ρ) = Σ_ij O_ij ρ_ji for a dense or sparse operator O."""
+    if sp.issparse(operator):
+        return complex(operator.multiply(rho.T).sum())
+    return complex(np.sum(np.asarray(operator) * rho.T))
+
+
+def dissipator_flow(rho: np.ndarray, observable: ArrayLike | sp.spmatrix,
+                    jumps: Sequence) -> float:
+    """Flow of O delivered by one bath: Tr(O D[ρ]), D[ρ] = Σ_J (J ρ J† − ½{J†J, ρ}).
+
+    Computed in the Heisenberg picture, Tr(ρ D†[O]) with
+    D†[O] = Σ_J (J† O J − ½{J†J, O}). With O = H it is the heat current from the bath into
+    the system; with O a number operator, the particle current.
+    """
+    o = sp.csr_matrix(observable, dtype=complex)
+    adjoint = sp.csr_matrix(o.shape, dtype=complex)
+    for j in jumps:
+        j = sp.csr_matrix(j, dtype=complex)
+        jd = j.conj().T
+        k = jd @ j
+        adjoint = adjoint + jd @ o @ j - 0.5 * (k @ o + o @ k)
+    return expectation(rho, adjoint).real
+
+
+def entropy_production(currents: ArrayLike, affinities: ArrayLike, atol: float = 1e-10) -> float:
+    """Spohn entropy production σ = Σ_b A_b J_b (k_B = 1, units 1/time).
+
+    Parameters
+    ----------
+    currents : array_like, shape (n_baths,)
+        Flow J_b each bath delivers into the system (:func:`dissipator_flow`).
+    affinities : array_like, shape (n_baths,)
+        Entropy given to bath b per unit flow taken from it, the log-ratio of its local
+        fixed point: A_b = −1/T_b for heat from a thermal bath (−inf at T_b = 0, see
+        :func:`thermal_affinity`), A_b = λ_b for magnetisation from a reservoir with
+        fixed point ∝ exp(λ_b σ^z).
+    atol : float, default 1e-10
+        Flows with |J_b| ≤ atol count as zero, so equilibrium gives σ = 0 exactly and a
+        zero-temperature bath carrying no heat contributes 0 rather than NaN.
+
+    Returns
+    -------
+    float
+        σ ≥ 0 up to round-off; ``inf`` where a bath with infinite affinity carries flow.
+    """
+    j = np.asarray(currents, dtype=float)
+    a = np.asarray(affinities, dtype=float)
+    flowing = np.abs(j) > atol
+    return float(np.sum(a[flowing] * j[flowing])) if np.any(flowing) else 0.0
+
+
+def thermal_affinity(temperature: float) -> float:
+    """A = −1/T of a thermal bath; −inf at T = 0."""
+    return -1.0 / temperature if temperature > 0 else -np.inf
+
+
+def bose_occupation(omega: float, temperature: float) -> float:
+    """Bose–Einstein occupation n = 1/(exp(ω/T) − 1); 0 at T = 0."""
+    if temperature <= 0:
+        return 0.0
+    return float(1.0 / np.expm1(omega / temperature))
+
+
+# ---------------------------------------------------------------------- helpers
+def _pick(method: str, registry: dict, small: bool, large: str) -> str:
+    """Resolve ``"auto"`` to ``"dense"`` if ``small`` else ``large``; check the name."""
+    if method == "auto":
+        return "dense" if small else large
+    if method not in registry:
+        raise ValueError(f"unknown method {method!r}; valid methods: 'auto', "
+                         + ", ".join(repr(m) for m in registry))
+    return method

@@ -1,0 +1,529 @@
+"""Continuous-time Markov jump processes: stationary state, currents, entropy production, gap.
+
+Conventions (binding for every model built on this module), k_B = 1:
+
+* ``rate[e]`` is the rate of the jump ``source[e] -> target[e]`` (1/time);
+* the master equation is dp/dt = W p with W[j, i] = rate(i -> j) for i != j and
+  W[i, i] = -sum_j rate(i -> j), so every column of W sums to zero;
+* the probability flux of an edge is ``rate * p[source]``; the net current of a connected
+  pair (i, j) is J_ij = k_ij p_i - k_ji p_j;
+* the entropy production is Schnakenberg's
+  sigma = sum_{pairs} (k_ij p_i - k_ji p_j) ln(k_ij p_i / (k_ji p_j)) >= 0;
+* the spectral gap is -Re(lambda_1), lambda_1 the eigenvalue of W other than the stationary 0
+  with the largest real part.
+
+References: J. Schnakenberg, Rev. Mod. Phys. 48, 571 (1976) (network theory, cycle
+affinities, entropy production); T. L. Hill, *Free Energy Transduction in Biology* (1977)
+(matrix-tree theorem for stationary states); C. D. Meyer, SIAM Rev. 17, 443 (1975) (group
+inverse of a singular M-matrix, used for shift-invert at the zero eigenvalue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike
+from scipy.sparse import csgraph
+
+# Largest state space solved by sparse LU under method="auto" (see MarkovGenerator.stationary).
+DIRECT_MAX_STATES = 2**11
+# Largest state space diagonalised densely under method="auto" (see MarkovGenerator.spectral_gap).
+DENSE_MAX_STATES = 256
+
+
+@dataclass(frozen=True)
+class StationaryState:
+    """Solution of W p = 0, sum p = 1.
+
+    Attributes
+    ----------
+    probabilities : ndarray, shape (n_states,)
+        Stationary distribution; >= 0 and summing to 1 (round-off negatives clipped and the
+        vector renormalised). NaN where no unique stationary state was found (see ``status``).
+    residual : float
+        max_i |(W p)_i|, the infinity norm of the master-equation residual (1/time).
+    method : {"direct", "iterative"}
+        Method that produced the solution.
+    iterations : int
+        Krylov iterations; 0 for ``"direct"``.
+    status : str
+        ``"ok"`` or a short reason (e.g. ``"not converged after 500 iterations"``).
+    """
+
+    probabilities: np.ndarray
+    residual: float
+    method: str
+    iterations: int
+    status: str
+
+
+@dataclass(frozen=True)
+class SpectralGap:
+    """Slowest relaxation mode of W.
+
+    Attributes
+    ----------
+    gap : float
+        -Re(lambda_1), lambda_1 the nonzero eigenvalue of W with the largest real part
+        (1/time). 0 (to round-off) when W has more than one zero eigenvalue.
+    imag : float
+        |Im(lambda_1)|: 0 for a purely relaxing mode, > 0 for an oscillating one (1/time).
+    method : {"dense", "arnoldi"}
+        Method that produced the result.
+    """
+
+    gap: float
+    imag: float
+    method: str
+
+
+class MarkovGenerator:
+    """dp/dt = W p; W[j, i] = rate(i -> j) for i != j, W[i, i] = -sum_j rate(i -> j).
+
+    The columns of W sum to zero (probability is conserved).
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states, labelled 0 .. n_states - 1.
+    source, target : array_like of int, shape (n_edges,)
+        Jump ``source[e] -> target[e]``.
+    rate : array_like of float, shape (n_edges,)
+        Rate of each jump (1/time), finite and >= 0.
+
+    Raises
+    ------
+    ValueError
+        On a self-loop, a negative or non-finite rate, an index out of range or mismatched
+        shapes; the message names the first offending edge.
+
+    Notes
+    -----
+    The edge list is canonicalised (vectorised, O(n_edges log n_edges)): parallel duplicate
+    edges are summed, zero-rate edges dropped, and edges sorted by (source, target). The
+    canonical list is available as ``source``, ``target``, ``rate``.
+    """
+
+    def __init__(self, n_states: int, source: ArrayLike, target: ArrayLike, rate: ArrayLike):
+        if int(n_states) != n_states or n_states < 1:
+            raise ValueError(f"n_states must be a positive integer, got {n_states!r}")
+        n = int(n_states)
+        src = np.asarray(source)
+        tgt = np.asarray(target)
+        k = np.asarray(rate, dtype=float)
+        if not (src.ndim == tgt.ndim == k.ndim == 1 and src.shape == tgt.shape == k.shape):
+            raise ValueError(
+                "source, target and rate must be 1-d arrays of equal length, got shapes "
+                f"{src.shape}, {tgt.shape}, {k.shape}"
+            )
+        for name, idx in (("source", src), ("target", tgt)):
+            if idx.size and not np.issubdtype(idx.dtype, np.integer):
+                raise ValueError(f"{name} indices must be integers, got dtype {idx.dtype}")
+            bad = np.flatnonzero((idx < 0) | (idx >= n))
+            if bad.size:
+                e = bad[0]
+                raise ValueError(
+                    f"{name} index out of range at edge {e}: {idx[e]} not in [0, {n})"
+                )
+        _raise_first(src == tgt, "self-loop", src, tgt, k)
+        _raise_first(~np.isfinite(k), "non-finite rate", src, tgt, k)
+        _raise_first(k < 0, "negative rate", src, tgt, k)
+        # CSR construction sums duplicates in O(n_edges) and sorts column indices per row.
+        rates = sp.csr_matrix((k, (src.astype(np.int64), tgt.astype(np.int64))), shape=(n, n))
+        rates.sum_duplicates()
+        rates.eliminate_zeros()
+        self.n_states = n
+        self._rates = rates  # K[i, j] = rate(i -> j)
+        self.source = np.repeat(np.arange(n), np.diff(rates.indptr))
+        self.target = rates.indices.astype(np.int64)
+        self.rate = rates.data
+
+    @cached_property
+    def matrix(self) -> sp.csc_matrix:
+        """The generator W, shape (n_states, n_states), columns summing to zero."""
+        exit_rate = np.asarray(self._rates.sum(axis=1)).ravel()
+        w = self._rates.T.tocsc() - sp.diags(exit_rate, format="csc")
+        w.sort_indices()
+        return sp.csc_matrix(w)
+
+    # ------------------------------------------------------------------ stationary state
+    def stationary(self, method: str = "auto", tol: float = 1e-12) -> StationaryState:
+        """Stationary distribution: W p = 0 with sum p = 1.
+
+        Parameters
+        ----------
+        method : {"auto", "direct", "iterative"}, default "auto"
+            ``"direct"``: fix p_r = 1 for a reference state r in the closed class, solve
+            the minor W[~r, ~r] x = -W[~r, r] by sparse LU (SuperLU, COLAMD ordering), then
+            normalise. By the matrix-tree theorem the minor is nonsingular exactly when r is
+            reachable from every state, so r is taken in the unique closed communicating
+            class (the state with the smallest exit rate there, the longest-lived one).
+            ``"iterative"``: the same minor system by GMRES with an incomplete-LU
+            preconditioner. ``"auto"``: direct up to ``DIRECT_MAX_STATES`` states.
+        tol : float, default 1e-12
+            Relative residual target of the iterative solve (ignored by ``"direct"``).
+
+        Returns
+        -------
+        StationaryState
+            With NaN probabilities and a status naming the cause when the chain has more
+            than one closed class (no unique stationary state) or the solve fails.
+        """
+        name = _pick(method, STATIONARY_METHODS, self.n_states <= DIRECT_MAX_STATES,
+                     ("direct", "iterative"))
+        closed = self._components[1]
+        if closed.size != 1:
+            return self._failed_state(name, f"not unique: {closed.size} closed classes")
+        return STATIONARY_METHODS[name](self, tol)
+
+    def _failed_state(self, method: str, status: str) -> StationaryState:
+        p = np.full(self.n_states, np.nan)
+        return StationaryState(p, np.nan, method, 0, status)
+
+    def _finish_state(self, x: np.ndarray, method: str, iterations: int,
+                      status: str) -> StationaryState:
+        """Put p_r = 1 back, clip round-off negatives, normalise, measure the residual."""
+        p = np.empty(self.n_states)
+        r = self._reference_state
+        p[r] = 1.0
+        p[np.arange(self.n_states) != r] = x
+        if not np.all(np.isfinite(p)):
+            return self._failed_state(method, "overflow: probabilities span > 1e308")
+        p = np.clip(p, 0.0, None)
+        p /= p.sum()
+        residual = float(np.max(np.abs(self.matrix @ p)))
+        return StationaryState(p, residual, method, iterations, status)
+
+    @cached_property
+    def _components(self) -> tuple[np.ndarray, np.ndarray]:
+        """Strongly connected component of every state, and the closed components' labels."""
+        n_comp, label = csgraph.connected_components(self._rates, directed=True,
+                                                      connection="strong")
+        leaves = label[self.source] != label[self.target]
+        has_exit = np.zeros(n_comp, dtype=bool)
+        has_exit[label[self.source[leaves]]] = True
+        return label, np.flatnonzero(~has_exit)
+
+    @cached_property
+    def _reference_state(self) -> int:
+        """State r with p_r fixed to 1: the longest-lived state of the closed class."""
+        label, closed = self._components
+        candidates = np.flatnonzero(label == closed[0])
+        exit_rate = -self.matrix.diagonal()
+        return int(candidates[np.argmin(exit_rate[candidates])])
+
+    @cached_property
+    def _minor(self) -> tuple[sp.csc_matrix, np.ndarray]:
+        """The minor W[~r, ~r] and the right-hand side -W[~r, r]."""
+        r = self._reference_state
+        keep = np.flatnonzero(np.arange(self.n_states) != r)
+        w = self.matrix
+        rhs = -w[:, [r]].toarray().ravel()[keep]
+        return sp.csc_matrix(w[keep][:, keep]), rhs
+
+    @cached_property
+    def _minor_lu(self) -> spla.SuperLU:
+        """Sparse LU of the minor, shared by the direct solve and shift-invert Arnoldi."""
+        return spla.splu(self._minor[0], permc_spec="COLAMD")
+
+    # ------------------------------------------------------------------ currents
+    def probability_fluxes(self, p: ArrayLike) -> np.ndarray:
+        """Flux of every canonical edge, ``rate * p[source]``, shape (n_edges,)."""
+        return self.rate * self._check_p(p)[self.source]
+
+    def net_currents(self, p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Net current of every connected unordered pair.
+
+        Returns
+        -------
+        pairs : ndarray of int, shape (m, 2)
+            One row per pair of states joined by at least one edge, ``pairs[:, 0] <
+            pairs[:, 1]``, sorted.
+        J : ndarray, shape (m,)
+            Net flux pairs[:, 0] -> pairs[:, 1], k_ab p_a - k_ba p_b.
+        """
+        forward, backward = self._pair_fluxes(p)
+        return self._pairs[0], forward - backward
+
+    def current(self, p: ArrayLike, i: int, j: int) -> float:
+        """Net flux i -> j, k_ij p_i - k_ji p_j (0 if i and j are not connected)."""
+        p = self._check_p(p)
+        return float(self._rates[i, j] * p[i] - self._rates[j, i] * p[j])
+
+    def entropy_production(self, p: ArrayLike) -> float:
+        """Schnakenberg entropy production rate (k_B = 1, units 1/time).
+
+        sigma = sum over connected pairs of (J+ - J-) ln(J+ / J-), J+ = k_ij p_i,
+        J- = k_ji p_j. Each term is >= 0 by construction. A pair with J+ > 0 and J- = 0
+        (a one-way jump carrying flux) makes sigma infinite; a pair with no flux either way
+        contributes 0.
+        """
+        forward, backward = self._pair_fluxes(p)
+        one_way = (forward > 0) != (backward > 0)
+        if np.any(one_way):
+            return float("inf")
+        both = forward > 0
+        fp, bp = forward[both], backward[both]
+        return float(np.sum(np.abs(fp - bp) * np.abs(np.log(fp) - np.log(bp))))
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unordered pairs (m, 2), and each edge's pair index and direction (lower -> higher)."""
+        up = self.source < self.target
+        low = np.where(up, self.source, self.target)
+        high = np.where(up, self.target, self.source)
+        key = low * self.n_states + high
+        keys, index = np.unique(key, return_inverse=True)
+        pairs = np.column_stack((keys // self.n_states, keys % self.n_states))
+        return pairs, index, up
+
+    def _pair_fluxes(self, p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair: flux lower -> higher and flux higher -> lower."""
+        pairs, index, up = self._pairs
+        flux = self.probability_fluxes(p)
+        m = pairs.shape[0]
+        forward = np.bincount(index[up], weights=flux[up], minlength=m)
+        backward = np.bincount(index[~up], weights=flux[~up], minlength=m)
+        return forward, backward
+
+    def _check_p(self, p: ArrayLike) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        if p.shape != (self.n_states,):
+            raise ValueError(f"p must have shape ({self.n_states},), got {p.shape}")
+        return p
+
+    # ------------------------------------------------------------------ spectrum
+    def spectral_gap(self, method: str = "auto") -> SpectralGap:
+        """Spectral gap -Re(lambda_1) of W and the frequency |Im(lambda_1)|.
+
+        Parameters
+        ----------
+        method : {"auto", "dense", "arnoldi"}, default "auto"
+            ``"dense"``: all eigenvalues by ``scipy.linalg.eigvals`` (LAPACK geev), O(n^3);
+            the eigenvalue of smallest modulus is the stationary 0 and is dropped.
+            ``"arnoldi"``: ``scipy.sparse.linalg.eigs`` on the group inverse W^# in
+            shift-invert form: W^# b solves the minor system with the LU already used by
+            :meth:`stationary` and projects out the stationary state, so W^# has the
+            eigenvalues 1/lambda of the nonzero lambda and 0 in place of the stationary 0.
+            The ``ARNOLDI_K`` eigenvalues of smallest modulus are found and the one with the
+            largest real part is returned. ``"auto"``: dense up to ``DENSE_MAX_STATES``.
+
+        Raises
+        ------
+        ValueError
+            For a single-state chain (no relaxation mode) or an unknown method.
+        """
+        if self.n_states < 2:
+            raise ValueError("the spectral gap needs at least 2 states")
+        name = _pick(method, GAP_METHODS, self.n_states <= DENSE_MAX_STATES,
+                     ("dense", "arnoldi"))
+        return GAP_METHODS[name](self)
+
+    # ------------------------------------------------------------------ graph structure
+    def is_irreducible(self) -> bool:
+        """True if every state can reach every other (one strongly connected component)."""
+        return bool(np.all(self._components[0] == 0))
+
+    def cycle_basis(self) -> list[list[int]]:
+        """Fundamental cycles of the undirected graph of connected pairs.
+
+        A breadth-first spanning forest is built; each pair (u, v) not in the forest closes
+        one cycle ``[u, ..., lca, ..., v]`` (read u -> ... -> v -> u), the tree path from u
+        to v followed by the chord v -> u. There are m - n + c of them (m pairs, c connected
+        components). Cost: O(total cycle length) in Python, so meant for small networks.
+        """
+        pairs = self._pairs[0]
+        n = self.n_states
+        graph = sp.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        n_comp, label = csgraph.connected_components(graph, directed=False)
+        # A virtual root n joined to the first state of every component: one BFS spans all.
+        roots = np.unique(label, return_index=True)[1]
+        rows = np.concatenate((pairs[:, 0], np.full(n_comp, n)))
+        cols = np.concatenate((pairs[:, 1], roots))
+        forest = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + 1, n + 1))
+        _, parent = csgraph.breadth_first_order(forest, n, directed=False,
+                                                return_predecessors=True)
+        parent[roots] = -1
+        tree = (parent[pairs[:, 1]] == pairs[:, 0]) | (parent[pairs[:, 0]] == pairs[:, 1])
+        cycles = []
+        for u, v in pairs[~tree]:
+            up_path = _path_to_root(parent, u)
+            on_up = {s: depth for depth, s in enumerate(up_path)}
+            down_path = []
+            s = v
+            while s not in on_up:
+                down_path.append(s)
+                s = parent[s]
+            cycles.append([int(x) for x in up_path[: on_up[s] + 1] + down_path[::-1]])
+        return cycles
+
+    def cycle_affinities(self) -> list[tuple[list[int], float]]:
+        """Affinity A = ln(prod k_forward / prod k_backward) of every fundamental cycle.
+
+        The cycle ``[i0, i1, ..., i_{L-1}]`` is read i0 -> i1 -> ... -> i_{L-1} -> i0
+        (orientation of :meth:`cycle_basis`). A = +inf if some backward rate is zero,
+        -inf if some forward rate is zero, NaN if both directions have a zero rate.
+        """
+        out = []
+        for cycle in self.cycle_basis():
+            a = np.array(cycle)
+            b = np.roll(a, -1)
+            forward = np.asarray(self._rates[a, b]).ravel()
+            backward = np.asarray(self._rates[b, a]).ravel()
+            f0, b0 = np.any(forward == 0), np.any(backward == 0)
+            if f0 or b0:
+                affinity = np.nan if (f0 and b0) else (-np.inf if f0 else np.inf)
+            else:
+                affinity = float(np.sum(np.log(forward)) - np.sum(np.log(backward)))
+            out.append((cycle, float(affinity)))
+        return out
+
+    def satisfies_kolmogorov(self, rtol: float = 1e-10) -> bool:
+        """Kolmogorov's criterion for detailed balance.
+
+        True if every jump has a reverse jump (k_ij > 0 iff k_ji > 0) and every fundamental
+        cycle has |A| <= rtol * (1 + sum of |ln k| over the cycle's rates in both
+        directions), i.e. prod k_forward = prod k_backward to relative precision ~rtol.
+        """
+        forward, backward = self._pair_fluxes(np.ones(self.n_states))
+        if np.any((forward > 0) != (backward > 0)):
+            return False
+        for cycle, affinity in self.cycle_affinities():
+            a = np.array(cycle)
+            b = np.roll(a, -1)
+            scale = np.sum(np.abs(np.log(np.asarray(self._rates[a, b]).ravel())))
+            scale += np.sum(np.abs(np.log(np.asarray(self._rates[b, a]).ravel())))
+            if not abs(affinity) <= rtol * (1.0 + scale):
+                return False
+        return True
+
+
+# ---------------------------------------------------------------------- method registries
+def _stationary_direct(gen: MarkovGenerator, tol: float) -> StationaryState:
+    try:
+        x = gen._minor_lu.solve(gen._minor[1])
+    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+        return gen._failed_state("direct", f"LU failed: {exc}")
+    return gen._finish_state(x, "direct", 0, "ok")
+
+
+ITERATIVE_MAXITER = 5000  # BiCGSTAB iterations, summed over restarts
+ITERATIVE_RESTARTS = 10  # fresh starts (new shadow residual) after breakdown or drift
+
+
+def _stationary_iterative(gen: MarkovGenerator, tol: float) -> StationaryState:
+    minor, rhs = gen._minor
+    minor_csr = minor.tocsr()
+    diagonal = minor.diagonal()
+    jacobi = spla.LinearOperator(minor.shape, lambda v: v / diagonal)
+    count = [0]
+
+    def callback(_: np.ndarray) -> None:
+        count[0] += 1
+
+    x = rhs / diagonal
+    for _ in range(ITERATIVE_RESTARTS):
+        # Stop on the imbalance relative to the outflow of the current iterate.
+        target = tol * np.linalg.norm(diagonal * x)
+        x, _info = spla.bicgstab(minor_csr, rhs, x0=x, rtol=0.0, atol=target, M=jacobi,
+                                 maxiter=ITERATIVE_MAXITER - count[0], callback=callback)
+        converged = np.linalg.norm(minor_csr @ x - rhs) <= tol * np.linalg.norm(diagonal * x)
+        if converged or count[0] >= ITERATIVE_MAXITER:
+            break
+    status = "ok" if converged else f"not converged after {count[0]} iterations"
+    return gen._finish_state(x, "iterative", count[0], status)
+
+
+STATIONARY_METHODS: dict[str, Callable[[MarkovGenerator, float], StationaryState]] = {
+    "direct": _stationary_direct,
+    "iterative": _stationary_iterative,
+}
+
+ARNOLDI_K = 6  # eigenvalues of smallest modulus found in shift-invert mode
+ARNOLDI_NCV = 20  # Krylov basis size of the rightmost-eigenvalue mode
+ARNOLDI_TOL = 1e-10  # relative accuracy of the Ritz values
+
+
+def _gap_dense(gen: MarkovGenerator) -> SpectralGap:
+    lam = scipy.linalg.eigvals(gen.matrix.toarray())
+    return _slowest_mode(np.delete(lam, np.argmin(np.abs(lam))), "dense")
+
+
+def _gap_arnoldi(gen: MarkovGenerator) -> SpectralGap:
+    if gen.n_states <= DIRECT_MAX_STATES or "_minor_lu" in gen.__dict__:
+        lam = _shift_invert_eigenvalues(gen)
+    else:
+        lam = spla.eigs(gen.matrix.tocsr(), k=3, which="LR", ncv=min(ARNOLDI_NCV, gen.n_states),
+                        tol=ARNOLDI_TOL, return_eigenvectors=False)
+        lam = np.delete(lam, np.argmin(np.abs(lam)))
+    return _slowest_mode(lam, "arnoldi")
+
+
+def _shift_invert_eigenvalues(gen: MarkovGenerator) -> np.ndarray:
+    """The ARNOLDI_K nonzero eigenvalues of W of smallest modulus, via the group inverse."""
+    n = gen.n_states
+    if n < 3:
+        raise ValueError("method 'arnoldi' needs at least 3 states (ARPACK: k < n - 1)")
+    state = gen.stationary(method="direct")
+    if state.status != "ok":
+        raise np.linalg.LinAlgError(f"no unique stationary state: {state.status}")
+    p = state.probabilities
+    lu = gen._minor_lu
+    keep = np.arange(n) != gen._reference_state
+
+    def group_inverse(b: np.ndarray) -> np.ndarray:
+        b = b - p * b.sum()  # onto the range of W (zero total probability)
+        x = np.zeros(n)
+        x[keep] = lu.solve(np.ascontiguousarray(b[keep]))
+        return x - p * x.sum()  # remove the stationary component
+
+    op = spla.LinearOperator((n, n), matvec=group_inverse, dtype=float)
+    mu = spla.eigs(op, k=min(ARNOLDI_K, n - 2), which="LM", tol=ARNOLDI_TOL,
+                   return_eigenvectors=False)
+    return 1.0 / mu
+
+
+def _slowest_mode(lam: np.ndarray, method: str) -> SpectralGap:
+    """The eigenvalue with the largest real part among nonzero eigenvalues ``lam``."""
+    lam1 = lam[np.argmax(lam.real)]
+    return SpectralGap(float(-lam1.real), float(abs(lam1.imag)), method)
+
+
+GAP_METHODS: dict[str, Callable[[MarkovGenerator], SpectralGap]] = {
+    "dense": _gap_dense,
+    "arnoldi": _gap_arnoldi,
+}
+
+
+# ---------------------------------------------------------------------- helpers
+def _pick(method: str, registry: dict, small: bool, choice: tuple[str, str]) -> str:
+    """Resolve ``"auto"`` to ``choice[0]`` if ``small`` else ``choice[1]``; check the name."""
+    if method == "auto":
+        return choice[0] if small else choice[1]
+    if method not in registry:
+        raise ValueError(
+            f"unknown method {method!r}; valid methods: 'auto', "
+            + ", ".join(repr(m) for m in registry)
+        )
+    return method
+
+
+def _raise_first(bad: np.ndarray, what: str, src: np.ndarray, tgt: np.ndarray,
+                 k: np.ndarray) -> None:
+    idx = np.flatnonzero(bad)
+    if idx.size:
+        e = idx[0]
+        raise ValueError(f"{what} at edge {e}: {src[e]} -> {tgt[e]} with rate {k[e]}")
+
+
+def _path_to_root(parent: np.ndarray, s: int) -> list[int]:
+    path = [int(s)]
+    while parent[path[-1]] >= 0:
+        path.append(int(parent[path[-1]]))
+    return path

@@ -1,0 +1,353 @@
+"""Parameter studies: config → validated grids → stable point ids → chunks of work.
+
+A *study* (one entry of the config's ``studies:``) names a model, the swept parameters
+(``sweep:``, a full grid whose axis order is the config order), the ``fixed:`` ones and the
+``figures:`` to draw. :func:`parse_config` checks everything against the model's declared
+parameters *before* any job runs and raises :class:`ConfigError` with a one-line message
+naming the study and key; config values are never ``eval``-ed.
+
+Every grid point has a stable id (:func:`point_id`): a hash of the model name and *all*
+resolved parameters (swept, fixed and defaults), so changing a fixed parameter or a default
+gives new ids. Points are computed in *chunks*; a chunk is described by a manifest
+(``results/<study>/chunks/<chunk_id>.json``, written once, atomically, by the planner) and
+its result ``<chunk_id>.nc``. :func:`plan_chunks` keeps every existing chunk that is
+computed and still useful, or planned and entirely wanted, and chunks only the remaining
+points; so re-running computes nothing, adding a value computes only the new points, and
+an interrupted run recomputes only the missing chunks. Because manifests are files, a job
+depends on its chunk id alone, also when a cluster job re-parses the workflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ness_core.errors import ParameterError
+from ness_core.models import get_model
+
+ID_LENGTH = 12  # hex digits of point and chunk ids (48 bits)
+TARGET_CHUNK_SECONDS = 2.0  # automatic chunks aim at jobs at least this long
+MAX_CHUNK_POINTS = 2000  # cap of automatic chunks, so one job never holds a whole sweep
+FIGURE_KINDS = ("line", "heatmap", "loglog")
+OVERLAYS = ("phase_boundaries",)
+
+
+class ConfigError(ParameterError):
+    """A bad config: the message names the study and key, e.g. ``study 'a', sweep 'T': ...``."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its id, swept values (axis order) and all resolved parameters."""
+
+    id: str
+    coords: tuple[Any, ...]
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: model name, swept axes (coerced values), fixed parameters, figures."""
+
+    name: str
+    model: str
+    axes: dict[str, list[Any]]
+    fixed: dict[str, Any]
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    chunk_size: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Grid shape, one entry per swept axis in config order."""
+        return tuple(len(v) for v in self.axes.values())
+
+    def points(self) -> list[Point]:
+        """All grid points in C order (the first axis varies slowest)."""
+        m = get_model(self.model)
+        out = []
+        for coords in itertools.product(*self.axes.values()):
+            params = m.resolve({**self.fixed, **dict(zip(self.axes, coords, strict=True))})
+            out.append(Point(point_id(self.model, params), coords, params))
+        return out
+
+    def config_hash(self) -> str:
+        """Hash of everything that defines the study's data and figures."""
+        spec = {"model": self.model, "axes": self.axes, "fixed": self.fixed,
+                "figures": self.figures}
+        return _hash(canonical_json(spec))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of work: an id derived from its points, and the points in grid order."""
+
+    id: str
+    points: tuple[Point, ...]
+
+    def manifest(self, study: Study) -> dict[str, Any]:
+        """JSON-able description, enough to compute the chunk without the config."""
+        return {"chunk": self.id, "study": study.name, "model": study.model,
+                "points": [{"id": p.id, "params": p.params} for p in self.points]}
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON: sorted keys, floats as ``repr`` strings (so 1e-17 and inf are exact)."""
+
+    def canon(v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {str(k): canon(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [canon(x) for x in v]
+        if isinstance(v, float | np.floating):
+            return "float:" + repr(float(v))
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    return json.dumps(canon(obj), sort_keys=True, separators=(",", ":"))
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:ID_LENGTH]
+
+
+def point_id(model: str, params: Mapping[str, Any]) -> str:
+    """Stable id of a point: hash of the model name and all resolved parameters."""
+    return _hash(canonical_json({"model": model, "params": dict(params)}))
+
+
+def chunk_id(point_ids: Iterable[str]) -> str:
+    """Stable id of a chunk: hash of its sorted point ids."""
+    return _hash(canonical_json(sorted(point_ids)))
+
+
+def expand_values(spec: Any) -> list[Any]:
+    """Values of one swept axis from a list or ``{start, stop, num, scale: lin|log}``.
+
+    ``lin`` is ``numpy.linspace(start, stop, num)``, ``log`` is
+    ``numpy.logspace(log10(start), log10(stop), num)``. Raises ``ValueError`` for an empty
+    list, repeated values, ``num < 1``, ``stop < start``, or a log scale with ``start <= 0``.
+    """
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"start", "stop", "num", "scale"}
+        if unknown or not {"start", "stop", "num"} <= set(spec):
+            raise ValueError("a range needs exactly start, stop, num and optionally scale")
+        start, stop, num, scale = spec["start"], spec["stop"], spec["num"], spec.get("scale", "lin")
+        if not all(_is_number(v) for v in (start, stop)):
+            raise ValueError("start and stop must be numbers")
+        if not isinstance(num, int) or isinstance(num, bool) or num < 1:
+            raise ValueError(f"num must be an integer >= 1, got {num!r}")
+        if stop < start:
+            raise ValueError(f"stop ({stop}) is smaller than start ({start})")
+        if scale == "lin":
+            values = np.linspace(start, stop, num)
+        elif scale == "log":
+            if start <= 0:
+                raise ValueError(f"a log scale needs start > 0, got {start}")
+            values = np.logspace(math.log10(start), math.log10(stop), num)
+        else:
+            raise ValueError(f"scale must be 'lin' or 'log', got {scale!r}")
+        return [float(v) for v in values]
+    if isinstance(spec, list):
+        if not spec:
+            raise ValueError("empty sweep: give at least one value")
+        return list(spec)
+    raise ValueError(f"expected a list of values or a range, got {spec!r}")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
+    """Validate one study against its model; raise :class:`ConfigError` naming study and key."""
+    where = f"study '{name}'"
+    try:
+        m = get_model(spec.get("model"))
+    except ParameterError as exc:
+        raise ConfigError(f"{where}, model: {exc}") from None
+    sweep, fixed = spec.get("sweep") or {}, spec.get("fixed") or {}
+    if not sweep:
+        raise ConfigError(f"{where}, sweep: empty sweep; name at least one parameter")
+    axes: dict[str, list[Any]] = {}
+    for key, value_spec in sweep.items():
+        try:
+            values = [m.parameter(key).coerce(v) for v in expand_values(value_spec)]
+        except (ParameterError, ValueError) as exc:
+            raise ConfigError(f"{where}, sweep '{key}': {exc}") from None
+        if len(set(map(canonical_json, values))) != len(values):
+            raise ConfigError(f"{where}, sweep '{key}': repeated values {values}")
+        axes[key] = values
+    both = sorted(set(sweep) & set(fixed))
+    if both:
+        raise ConfigError(f"{where}, fixed '{both[0]}': parameter is both swept and fixed")
+    coerced_fixed = {}
+    for key, value in fixed.items():
+        try:
+            coerced_fixed[key] = m.parameter(key).coerce(value)
+        except ParameterError as exc:
+            raise ConfigError(f"{where}, fixed '{key}': {exc}") from None
+    study = Study(name, m.name, axes, coerced_fixed, list(spec.get("figures") or []),
+                  spec.get("chunk_size"))
+    for coords in itertools.product(*axes.values()):
+        point = dict(zip(axes, coords, strict=True))
+        try:
+            m.resolve({**coerced_fixed, **point})
+        except ParameterError as exc:
+            raise ConfigError(f"{where}, sweep point {point}: {exc}") from None
+    for i, fig in enumerate(study.figures):
+        _check_figure(study, fig, f"{where}, figures[{i}]")
+    names = [figure_name(f) for f in study.figures]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}, figures: two figures are called the same; set 'name'")
+    return study
+
+
+def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
+    """Figure keys must name swept axes, observables and known overlays."""
+    m = get_model(study.model)
+    observables = {o.name for o in m.all_observables() if o.kind is not str}
+    kind = fig.get("kind")
+    if kind not in FIGURE_KINDS:
+        raise ConfigError(f"{where} 'kind': {kind!r}; expected one of {', '.join(FIGURE_KINDS)}")
+    axis_keys = ["x", "y"] if kind == "heatmap" else ["x"]
+    axis_keys += [k for k in ("hue", "facet") if fig.get(k) is not None]
+    value_keys = ["value"] if kind == "heatmap" else ["y"]
+    for key in axis_keys:
+        if fig.get(key) not in study.axes:
+            raise ConfigError(f"{where} '{key}': {fig.get(key)!r} is not a swept axis of this "
+                              f"study; swept: {', '.join(study.axes)}")
+    for key in value_keys:
+        names = fig.get(key)
+        for obs in [names] if isinstance(names, str) else list(names or [None]):
+            if obs not in observables:
+                raise ConfigError(f"{where} '{key}': {obs!r} is not a numeric observable of "
+                                  f"'{m.name}'; observables: {', '.join(sorted(observables))}")
+    for axis, value in (fig.get("select") or {}).items():
+        if axis not in study.axes or value not in study.axes[axis]:
+            raise ConfigError(f"{where} 'select': {axis}={value!r} is not a swept value")
+    overlay = fig.get("overlay")
+    if overlay is not None and overlay not in OVERLAYS:
+        raise ConfigError(f"{where} 'overlay': {overlay!r}; expected one of {OVERLAYS}")
+
+
+def figure_name(fig: Mapping[str, Any]) -> str:
+    """File stem of a figure: its ``name`` or ``<kind>_<values>_vs_<x>``."""
+    if fig.get("name"):
+        return str(fig["name"])
+    values = fig.get("value") if fig.get("kind") == "heatmap" else fig.get("y")
+    values = [values] if isinstance(values, str) else list(values or [])
+    return f"{fig.get('kind')}_{'-'.join(values)}_vs_{fig.get('x')}"
+
+
+def parse_config(config: Mapping[str, Any]) -> dict[str, Study]:
+    """Every study of a config (``{"studies": {name: spec}}``), validated, in config order."""
+    studies = config.get("studies") or {}
+    if not studies:
+        raise ConfigError("studies: the config defines no study")
+    return {name: parse_study(name, spec) for name, spec in studies.items()}
+
+
+def describe_schema_error(error: Any) -> str:
+    """One line for a ``jsonschema.ValidationError``: ``study 'a', sweep 'T': <message>``."""
+    path = list(error.absolute_path)
+    parts = []
+    if len(path) >= 2 and path[0] == "studies":
+        parts.append(f"study '{path[1]}'")
+        rest = path[2:]
+        if len(rest) >= 2 and rest[0] in ("sweep", "fixed"):
+            parts.append(f"{rest[0]} '{rest[1]}'")
+            rest = rest[2:]
+    else:
+        rest = path
+    for key in rest:
+        if isinstance(key, int) and parts:
+            parts[-1] += f"[{key}]"
+        else:
+            parts.append(str(key))
+    return f"{', '.join(parts) or 'config'}: {error.message}"
+
+
+def chunk_cost(study: Study, points: Sequence[Point]) -> list[float]:
+    """Estimated seconds per point from the model's ``cost_estimate`` hook."""
+    m = get_model(study.model)
+    return [m.cost_estimate(p.params) for p in points]
+
+
+def plan_chunks(study: Study, points: Sequence[Point],
+                manifests: Mapping[str, Sequence[str]], computed: set[str]) -> list[Chunk]:
+    """Chunks covering ``points``: reuse existing ones, chunk only what is left.
+
+    ``manifests`` maps existing chunk ids to their point ids, ``computed`` holds the ids
+    whose results exist. A computed chunk is kept if it holds any wanted point not yet
+    covered; a planned-only chunk is kept if all its points are wanted and uncovered. The
+    rest is cut in grid order into chunks of ``study.chunk_size`` points, or, when that is
+    ``None``, into chunks of about :data:`TARGET_CHUNK_SECONDS` (at most
+    :data:`MAX_CHUNK_POINTS` points). Chunks are returned in grid order of their first point.
+    """
+    by_id = {p.id: p for p in points}
+    covered: set[str] = set()
+    chunks = []
+    order = sorted(manifests, key=lambda c: (c not in computed, c))
+    for cid in order:
+        ids = set(manifests[cid])
+        useful = ids & by_id.keys() - covered
+        keep = useful and (useful == ids if cid not in computed else True)
+        if keep:
+            chunks.append(Chunk(cid, tuple(by_id[i] for i in by_id if i in ids)))
+            covered |= useful
+    todo = [p for p in points if p.id not in covered]
+    costs = chunk_cost(study, todo)
+    current: list[Point] = []
+    spent = 0.0
+    for point, cost in zip(todo, costs, strict=True):
+        current.append(point)
+        spent += cost
+        full = (len(current) >= study.chunk_size if study.chunk_size
+                else spent >= TARGET_CHUNK_SECONDS or len(current) >= MAX_CHUNK_POINTS)
+        if full:
+            chunks.append(Chunk(chunk_id(p.id for p in current), tuple(current)))
+            current, spent = [], 0.0
+    if current:
+        chunks.append(Chunk(chunk_id(p.id for p in current), tuple(current)))
+    position = {p.id: i for i, p in enumerate(points)}
+    return sorted(chunks, key=lambda c: position[c.points[0].id])
+
+
+def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
+    """A chunk manifest written by :func:`plan_study`."""
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def plan_study(study: Study, directory: str | os.PathLike) -> list[Chunk]:
+    """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks."""
+    directory = Path(directory)
+    manifests = {p.stem: [q["id"] for q in read_manifest(p)["points"]]
+                 for p in sorted(directory.glob("*.json"))}
+    computed = {p.stem for p in directory.glob("*.nc")}
+    chunks = plan_chunks(study, study.points(), manifests, computed)
+    for chunk in chunks:
+        if chunk.id not in manifests:
+            write_json_atomic(directory / f"{chunk.id}.json", chunk.manifest(study))
+    return chunks

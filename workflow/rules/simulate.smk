@@ -1,0 +1,15 @@
+# One job per chunk of grid points; the chunk's manifest (written by the planner) is its input.
+
+
+rule simulate:
+    input:
+        manifest="results/{study}/chunks/{chunk}.json",
+    output:
+        "results/{study}/chunks/{chunk}.nc",
+    log:
+        "results/logs/simulate/{study}/{chunk}.log",
+    threads: 1
+    conda:
+        "../envs/ness.yaml"
+    script:
+        "../scripts/simulate.py"

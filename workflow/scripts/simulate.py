@@ -1,0 +1,35 @@
+"""Compute one chunk of grid points.
+
+Snakemake ``script:`` of rule ``simulate``. Input: the chunk manifest written by the planner
+(point ids and resolved parameters). Output: the chunk's netCDF file, written atomically.
+A point whose numerics fail is stored with its status and NaN; the chunk goes on.
+"""
+
+import logging
+import sys
+import time
+
+from ness_core import dataset, sweep
+
+
+def main(snakemake) -> None:
+    manifest = sweep.read_manifest(snakemake.input.manifest)
+    n = len(manifest["points"])
+    logging.info("chunk %s of study %s: %d points of model %s",
+                 manifest["chunk"], manifest["study"], n, manifest["model"])
+    start = time.perf_counter()
+    ds = dataset.compute_chunk(manifest)
+    seconds = time.perf_counter() - start
+    failed = int((ds["status"].values != "ok").sum())
+    logging.info("computed %d points in %.2f s (%.3g s/point), %d not ok",
+                 n, seconds, seconds / max(n, 1), failed)
+    ds.attrs.update(chunk=manifest["chunk"], study=manifest["study"],
+                    model=manifest["model"], seconds=seconds)
+    dataset.write_netcdf(ds, snakemake.output[0])
+
+
+if __name__ == "__main__":
+    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    main(snakemake)  # noqa: F821
