@@ -4,6 +4,10 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CORES   ?= all
 PROFILE := --workflow-profile workflow/profiles/default
+# Jobs and test workers already use every core: one BLAS thread each avoids oversubscription.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: install run report test lint clean
 

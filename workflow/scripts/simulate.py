@@ -6,10 +6,16 @@ A point whose numerics fail is stored with its status and NaN; the chunk goes on
 """
 
 import logging
+import os
 import sys
 import time
 
-from ness_core import dataset, sweep
+# Jobs already run in parallel over the cores: one BLAS thread per job thread, set before
+# numpy is first imported (oversubscribed OpenBLAS threads slow small eigenproblems ~100x).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
+
+from ness_core import dataset, sweep  # noqa: E402
 
 
 def main(snakemake) -> None:
