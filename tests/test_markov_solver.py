@@ -172,6 +172,7 @@ def test_two_closed_classes_report_no_unique_state():
     state = gen.stationary()
     assert state.status.startswith("not unique")
     assert np.all(np.isnan(state.probabilities))
+    assert math.isnan(gen.entropy_production(state.probabilities))
 
 
 # ---------------------------------------------------------------------- detailed balance
@@ -257,13 +258,17 @@ def test_gap_is_positive_and_arnoldi_matches_dense_eigenvalues(network):
     lam = np.linalg.eigvals(dense_generator(n, rates))
     lam = np.delete(lam, np.argmin(np.abs(lam)))
     expected = lam[np.argmax(lam.real)]
+    # Modes tied in real part (e.g. -2 and -2 +- i): the oscillating one sets the frequency.
+    tied = lam[lam.real >= expected.real - 1e-8 * abs(expected)]
+    frequency = np.max(np.abs(tied.imag))
     gen = generator(n, rates)
     for method in ("dense", "arnoldi"):
         gap = gen.spectral_gap(method=method)
         assert gap.method == method
         assert gap.gap > 0
         assert gap.gap == pytest.approx(-expected.real, rel=1e-8)
-        assert gap.imag == pytest.approx(abs(expected.imag), rel=1e-8, abs=1e-10)
+        # A (nearly) defective double eigenvalue splits by ~sqrt(round-off) into a pair.
+        assert gap.imag == pytest.approx(frequency, rel=1e-8, abs=1e-6 * abs(expected))
 
 
 @SETTINGS

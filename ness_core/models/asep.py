@@ -30,8 +30,8 @@ Methods (``method``):
 
 * ``exact``: master equation on all 2^L configurations (bit k = site k + 1 occupied) by
   :class:`ness_core.solvers.markov.MarkovGenerator`, L <= 20; J is the mean of the L + 1
-  bond currents. The gap is computed for L <= ``EXACT_GAP_MAX_L`` (measured: ~30 s at
-  L = 16, ~150 s at L = 18); beyond, it is NaN and ``status`` says so.
+  bond currents. The gap comes from the Arnoldi rightmost-eigenvalue mode of the solver
+  (measured, NESS + gap: see benchmarks/asep_exact.py and the README).
   ``residual`` = max |W p|.
 * ``formula``: TASEP only (q = gamma = delta = 0). Current J = Z_{L−1}/Z_L from the exact
   partition function of Derrida, Evans, Hakim and Pasquier, evaluated in log space (any L);
@@ -72,7 +72,6 @@ from ness_core.model import Model, Observable, Parameter
 from ness_core.solvers.markov import MarkovGenerator
 
 EXACT_MAX_L = 20
-EXACT_GAP_MAX_L = 16
 FORMULA_PROFILE_MAX_L = 2_000
 MC_BURN_IN = 0.2
 MC_BATCHES = 40
@@ -199,11 +198,7 @@ def _solve_exact(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, Any]
     state = generator.stationary()
     p = state.probabilities
     status = state.status
-    gap = math.nan
-    if L > EXACT_GAP_MAX_L:
-        status += f"; gap not computed for L > {EXACT_GAP_MAX_L}"
-    elif status == "ok":
-        gap = generator.spectral_gap().gap
+    gap = generator.spectral_gap().gap if status == "ok" else math.nan
     return {
         "current": float(np.mean(bond_currents(p, L, rates))),
         "current_stderr": 0.0,
@@ -529,11 +524,12 @@ class Asep(Model):
             )
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """Seconds per point: exact grows ~5× per site (measured: 0.02 s at L = 10 with the
-        gap), formula is O(L) (O(L²) with the profile), MC is sweeps·L hop attempts."""
+        """Seconds per point: exact NESS + gap grows ~2.3× per site (measured 0.02 s at L = 10,
+        0.6 s at L = 14, 3 s at L = 16), formula is O(L) (O(L²) with the profile), MC is
+        sweeps·L hop attempts."""
         L = params["L"]
         if params["method"] == "exact":
-            return 0.02 * 5.0 ** (L - 10)
+            return 0.02 * 2.3 ** (L - 10)
         if params["method"] == "formula":
             return 1e-3 + (5e-7 * L * L if L <= FORMULA_PROFILE_MAX_L else 1e-6 * L)
         return 2e-8 * params["sweeps"] * L

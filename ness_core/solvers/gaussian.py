@@ -50,6 +50,8 @@ SECULAR_MAX_ITER = 300
 # A mode of h whose coupling weight to every lead is below this (relative) is decoupled.
 DARK_MODE_TOL = 1e-13
 LEAD_METHODS = ("secular", "dense")
+# Lead temperatures below this are treated as zero in the energy integrals (1/T overflows).
+COLD = 1e-250
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,9 @@ class Lead:
     chemical_potential: float
 
     def fermi(self, energy: ArrayLike) -> np.ndarray:
-        """f_b(E) = 1/(exp((E − μ_b)/T_b) + 1); at T_b = 0 a step with f_b(μ_b) = 1/2."""
+        """f_b(E) = 1/(exp((E − μ_b)/T_b) + 1); below T_b = ``COLD`` a step, f_b(μ_b) = 1/2."""
         x = np.asarray(energy, dtype=float) - self.chemical_potential
-        if self.temperature == 0:
+        if self.temperature < COLD:
             return np.where(x < 0, 1.0, np.where(x > 0, 0.0, 0.5))
         return 0.5 * (1.0 - np.tanh(x / (2 * self.temperature)))
 
@@ -193,9 +195,10 @@ class Lead:
         """F_b(z) = ∫ dE f_b(E)/(E − z) up to a z-independent cutoff term, for Im z < 0.
 
         F_b(z) = ψ(1/2 + i(z − μ_b)/(2π T_b)) − ln(i/(2π T_b)) (digamma ψ; Matsubara sum),
-        and F_b(z) = ln(z − μ_b) at T_b = 0; differences of F_b are exact integrals.
+        and F_b(z) = ln(z − μ_b) at T_b = 0 (used below T_b = ``COLD``, where 1/T_b would
+        overflow); differences of F_b are exact integrals.
         """
-        if self.temperature == 0:
+        if self.temperature < COLD:
             return np.log(z - self.chemical_potential)
         beta = 1.0 / self.temperature
         arg = 0.5 + 1j * beta * (z - self.chemical_potential) / (2 * np.pi)
@@ -302,10 +305,14 @@ def _secular_modes(energies: np.ndarray, couplings: np.ndarray
         res = 1.0 / (za[:, None] - energies[None, :])
         m = np.eye(r) + 0.5j * (res @ gram).reshape(-1, r, r)
         dm = -0.5j * ((res * res) @ gram).reshape(-1, r, r)
-        logdet = np.trace(np.linalg.solve(m, dm), axis1=1, axis2=2) + res.sum(axis=1)
+        det = np.linalg.det(m)
         diff = za[:, None] - z[None, :]
         diff[np.arange(active.size), active] = np.inf
-        step = 1.0 / (logdet - np.sum(1.0 / diff, axis=1))
+        # Aberth step 1/(p'/p − Σ_i 1/(z − z_i)), p = det M · Π(z − e), written with
+        # Jacobi's formula (det M)' = Σ_a det(M with row a from M') so that det M = 0 is safe
+        jacobi = sum(np.linalg.det(np.where(np.arange(r)[None, :, None] == a, dm, m))
+                     for a in range(r))
+        step = det / (jacobi + det * (res.sum(axis=1) - np.sum(1.0 / diff, axis=1)))
         z[active] = za - step
         keep = np.abs(step) > SECULAR_TOL * scale
         if not np.all(np.isfinite(step)):
