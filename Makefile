@@ -24,7 +24,7 @@ run: install
 	$(BIN)/snakemake --cores $(CORES) $(PROFILE) --report results/report.html
 
 test: install
-	$(BIN)/python -m pytest -n 2 --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 lint: install
 	$(BIN)/ruff check ness_core tests workflow benchmarks
