@@ -169,6 +169,11 @@ class Model:
         )
 
     @classmethod
+    def observable(cls, name: str) -> Observable:
+        """The declared observable called ``name`` (KeyError if there is none)."""
+        return {o.name: o for o in cls.all_observables()}[name]
+
+    @classmethod
     def all_observables(cls) -> tuple[Observable, ...]:
         """Declared observables plus the mandatory ``residual`` and ``status``."""
         names = {o.name for o in cls.observables}

@@ -213,6 +213,10 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
     return study
 
 
+def _as_list(names: Any) -> list[Any]:
+    return [names] if isinstance(names, str) else list(names or [None])
+
+
 def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
     """Figure keys must name swept axes, observables and known overlays."""
     m = get_model(study.model)
@@ -223,13 +227,19 @@ def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
     axis_keys = ["x", "y"] if kind == "heatmap" else ["x"]
     axis_keys += [k for k in ("hue", "facet") if fig.get(k) is not None]
     value_keys = ["value"] if kind == "heatmap" else ["y"]
+    dims = {d for o in m.all_observables() for d in o.dims}
+    if kind == "line" and fig.get("x") in dims:  # a profile along a model dimension
+        axis_keys.remove("x")
+        for obs in _as_list(fig.get("y")):
+            if obs in observables and fig["x"] not in m.observable(obs).dims:
+                raise ConfigError(f"{where} 'y': {obs!r} has no dimension {fig['x']!r}; "
+                                  f"'x' must be a swept axis or a dimension of every 'y'")
     for key in axis_keys:
         if fig.get(key) not in study.axes:
             raise ConfigError(f"{where} '{key}': {fig.get(key)!r} is not a swept axis of this "
                               f"study; swept: {', '.join(study.axes)}")
     for key in value_keys:
-        names = fig.get(key)
-        for obs in [names] if isinstance(names, str) else list(names or [None]):
+        for obs in _as_list(fig.get(key)):
             if obs not in observables:
                 raise ConfigError(f"{where} '{key}': {obs!r} is not a numeric observable of "
                                   f"'{m.name}'; observables: {', '.join(sorted(observables))}")

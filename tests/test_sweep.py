@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ness_core import sweep
+from ness_core.errors import ParameterError
 from ness_core.models import get_model
 
 
@@ -172,3 +173,19 @@ def test_plan_study_writes_manifests_once(tmp_path):
     assert manifest["model"] == "climate" and manifest["chunk"] == files[0].stem
     point = manifest["points"][0]
     assert sweep.point_id("climate", point["params"]) == point["id"]
+
+
+def _asep_profile_study(y):
+    return {"studies": {"profiles": {
+        "model": "asep", "sweep": {"rho_left": [0.2, 0.8]}, "fixed": {"L": 6},
+        "figures": [{"kind": "line", "x": "site", "y": y, "hue": "rho_left"}]}}}
+
+
+def test_line_figure_may_run_along_a_model_dimension():
+    studies = sweep.parse_config(_asep_profile_study(["density_profile"]))
+    assert studies["profiles"].figures[0]["x"] == "site"
+
+
+def test_profile_figure_of_an_observable_without_that_dimension_is_rejected():
+    with pytest.raises(ParameterError, match=r"study 'profiles'.*'current' has no dimension 'site'"):
+        sweep.parse_config(_asep_profile_study(["current"]))
