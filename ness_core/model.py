@@ -134,6 +134,32 @@ def _fmt(x: float) -> str:
     return repr(int(x)) if float(x).is_integer() else repr(x)
 
 
+def two_bath_temperatures(params: dict[str, Any]) -> tuple[float, float]:
+    """(T_left, T_right) by DOMAIN.md's convention for two baths.
+
+    ``temperature`` is the mean and ``drive`` the difference: T_left = temperature + drive/2,
+    T_right = temperature − drive/2; explicit ``T_left`` / ``T_right`` (not None) override.
+    """
+    t_left = params["temperature"] + params["drive"] / 2
+    t_right = params["temperature"] - params["drive"] / 2
+    return (
+        t_left if params["T_left"] is None else params["T_left"],
+        t_right if params["T_right"] is None else params["T_right"],
+    )
+
+
+def check_bath_temperatures(params: dict[str, Any]) -> None:
+    """Raise :class:`ParameterError` if ``two_bath_temperatures`` gives a negative one."""
+    sources = ("temperature + drive/2", "temperature − drive/2")
+    names = ("T_left", "T_right")
+    for name, source, value in zip(names, sources, two_bath_temperatures(params), strict=True):
+        if value < 0:
+            raise ParameterError(
+                f"parameter 'drive': {name} = {source} = {value!r} is negative; "
+                f"expected |drive| <= 2·temperature (or give '{name}' >= 0)"
+            )
+
+
 STATUS = Observable("status", "", "solver status ('ok' or a short reason)", kind=str)
 RESIDUAL = Observable("residual", "1", "norm of the steady-state equation residual")
 

@@ -43,20 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from ness_core.errors import ParameterError
-from ness_core.model import Model, Observable, Parameter
+from ness_core.model import (
+    Model,
+    Observable,
+    Parameter,
+    check_bath_temperatures,
+    two_bath_temperatures,
+)
 from ness_core.solvers.gaussian import QuadraticGenerator, clausius_entropy_production
-
-
-def bath_temperatures(params: dict[str, Any]) -> tuple[float, float]:
-    """(T_L, T_R) from ``temperature`` ± ``drive``/2, explicit values overriding."""
-    t_left = params["temperature"] + params["drive"] / 2
-    t_right = params["temperature"] - params["drive"] / 2
-    if params["T_left"] is not None:
-        t_left = params["T_left"]
-    if params["T_right"] is not None:
-        t_right = params["T_right"]
-    return t_left, t_right
 
 
 def rll_current(mass: float, stiffness: float, friction: float, delta_t: float) -> float:
@@ -114,12 +108,7 @@ class HarmonicChain(Model):
     )
 
     def check(self, params: dict[str, Any]) -> None:
-        for name, value in zip(("T_left", "T_right"), bath_temperatures(params), strict=True):
-            if value < 0:
-                raise ParameterError(
-                    f"parameter 'drive': {name} = {value!r} is negative; expected "
-                    f"|drive| <= 2·temperature (or give '{name}' >= 0)"
-                )
+        check_bath_temperatures(params)
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         return 0.01 + 4.0 * (params["N"] / 500) ** 3
@@ -127,7 +116,7 @@ class HarmonicChain(Model):
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         n, m = params["N"], params["mass"]
         k, lam = params["stiffness"], params["friction"]
-        t_left, t_right = bath_temperatures(params)
+        t_left, t_right = two_bath_temperatures(params)
         generator = chain_generator(n, m, k, lam, t_left, t_right)
         state = generator.steady_state()
         cov = state.correlation.real

@@ -66,8 +66,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import quad
 
-from ness_core.errors import ParameterError
-from ness_core.model import Model, Observable, Parameter
+from ness_core.model import (
+    Model,
+    Observable,
+    Parameter,
+    check_bath_temperatures,
+    two_bath_temperatures,
+)
 from ness_core.solvers.gaussian import (
     COLD,
     Lead,
@@ -83,13 +88,15 @@ FERMI_WINDOW = 40.0
 
 def lead_parameters(params: dict[str, Any]) -> tuple[float, float, float, float]:
     """(T_L, T_R, μ_L, μ_R) from the axes, explicit values overriding the derived ones."""
-    t_left = params["temperature"] + params["drive"] / 2
-    t_right = params["temperature"] - params["drive"] / 2
+    t_left, t_right = two_bath_temperatures(params)
     mu_left = params["density"] + params["bias"] / 2
     mu_right = params["density"] - params["bias"] / 2
-    explicit = (params["T_left"], params["T_right"], params["mu_left"], params["mu_right"])
-    derived = (t_left, t_right, mu_left, mu_right)
-    return tuple(d if e is None else e for e, d in zip(explicit, derived, strict=True))
+    return (
+        t_left,
+        t_right,
+        mu_left if params["mu_left"] is None else params["mu_left"],
+        mu_right if params["mu_right"] is None else params["mu_right"],
+    )
 
 
 def transmission(energy: float, n: int, hopping: float, onsite: float, coupling: float) -> float:
@@ -163,14 +170,7 @@ class Wire(Model):
     )
 
     def check(self, params: dict[str, Any]) -> None:
-        t_left, t_right, _, _ = lead_parameters(params)
-        for name, value, source in (("T_left", t_left, "temperature + drive/2"),
-                                    ("T_right", t_right, "temperature − drive/2")):
-            if value < 0:
-                raise ParameterError(
-                    f"parameter 'drive': {name} = {source} = {value!r} is negative; "
-                    f"expected |drive| <= 2·temperature (or give '{name}' >= 0)"
-                )
+        check_bath_temperatures(params)
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         return 0.02 + 1.5 * (params["N"] / 1000) ** 3
