@@ -9,8 +9,8 @@ and ``units`` attrs:
 * ``heatmap``: observable ``value`` over axes ``x`` × ``y``; ``overlay: phase_boundaries``
   draws the model's :meth:`~ness_core.model.Model.reference_lines` for that plane;
 * ``loglog``: observable ``y`` against axis ``x`` on log–log axes with a least-squares power
-  law y ∝ x^z fitted to the points with ``x >= fit_min``; exponent ± standard error in the
-  legend.
+  law y ∝ x^z fitted to the points with ``fit_min <= x <= fit_max`` (either bound optional);
+  exponent ± standard error in the legend.
 
 Swept axes a figure does not use are faceted: ``facet`` (or the first unused axis) gives
 one panel column per value; ``select`` fixes axes to one value; any axis left over is shown
@@ -154,7 +154,7 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     data, facet, note = _facets(ds, spec, [x] + ([hue] if hue else []))
     columns = _facet_values(data, facet)
     fig, axs = _grid(1, len(columns))
-    fit_min = spec.get("fit_min")
+    fit_min, fit_max = spec.get("fit_min"), spec.get("fit_max")
     for col, fv in enumerate(columns):
         ax = axs[0, col]
         sub = data[y] if facet is None else data[y].sel({facet: fv})
@@ -164,7 +164,11 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             xs, vals = curve[x].values.astype(float), curve.values.astype(float)
             name = "" if h is None else f"{hue} = {_fmt(h)}, "
             ax.plot(xs, vals, "o", color=color, label=f"{name}data")
-            mask = xs >= fit_min if fit_min is not None else np.ones(xs.shape, bool)
+            mask = np.isfinite(vals) & (vals > 0)
+            if fit_min is not None:
+                mask &= xs >= fit_min
+            if fit_max is not None:
+                mask &= xs <= fit_max
             z, err, c = fit_power_law(xs[mask], vals[mask])
             grid = np.geomspace(xs[mask].min(), xs[mask].max(), 50)
             ax.plot(grid, c * grid**z, "-", color=color,

@@ -151,6 +151,22 @@ def test_power_law_fit_recovers_exponent_of_exact_power_law():
         fit_power_law(x[:2], x[:2])
 
 
+def test_loglog_fit_window_selects_the_power_law_regime():
+    """y = x for x <= 4, y = 16/x beyond: the fit over x <= 4 must give exactly z = 1."""
+    import xarray as xr
+
+    from ness_core.plots import loglog_figure
+
+    x = np.arange(1.0, 11.0)
+    y = np.where(x <= 4, x, 16.0 / x)
+    ds = xr.Dataset({"gap": ("L", y)}, coords={"L": x},
+                    attrs={"study": "s", "swept_axes": json.dumps(["L"])})
+    legend = loglog_figure(ds, {"x": "L", "y": "gap", "fit_max": 4.0}).axes[0].get_legend()
+    assert "z = 1.000 ± 0.000" in " ".join(t.get_text() for t in legend.get_texts())
+    legend = loglog_figure(ds, {"x": "L", "y": "gap", "fit_min": 4.0}).axes[0].get_legend()
+    assert "z = -1.000 ± 0.000" in " ".join(t.get_text() for t in legend.get_texts())
+
+
 def test_heatmap_overlay_draws_the_models_reference_lines(finished_run, monkeypatch):
     from ness_core import plots
 
