@@ -6,10 +6,14 @@ from ness_core.errors import ParameterError
 from ness_core.model import Model
 from ness_core.models.asep import Asep
 from ness_core.models.climate import Climate
+from ness_core.models.corrosion import Corrosion
 from ness_core.models.harmonic_chain import HarmonicChain
+from ness_core.models.plasma import Plasma
 from ness_core.models.wire import Wire
 
-MODELS: dict[str, Model] = {m.name: m() for m in (Climate, Asep, Wire, HarmonicChain)}
+MODELS: dict[str, Model] = {
+    m.name: m() for m in (Climate, Asep, Wire, HarmonicChain, Plasma, Corrosion)
+}
 
 
 def get_model(name: str) -> Model:

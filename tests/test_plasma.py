@@ -1,0 +1,94 @@
+"""Plasma power balance: closed-form profiles, balances, the radiative-collapse fold."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ness_core import evaluate
+from ness_core.errors import ParameterError
+from ness_core.models import get_model
+from ness_core.models.plasma import _key, plasma_problem, traced_branch
+from ness_core.solvers.continuum import continuation
+
+NO_RADIATION = {"radiation": 0.0, "temperature": 0.2, "conductivity": 2.0, "rtol": 1e-5}
+
+
+def closed_form_potential(r: np.ndarray, power: float, wall: float, a: float,
+                          kappa0: float) -> np.ndarray:
+    """Φ(r) = Φ(T_wall) + P[(1 − r²)/2 − (1 − r⁴)/8] for h(r) = 2(1 − r²), no radiation."""
+    return kappa0 * wall ** (a + 1) / (a + 1) + power * ((1 - r**2) / 2 - (1 - r**4) / 8)
+
+
+def test_constant_conductivity_profile_is_the_analytic_parabola_quartic():
+    out = evaluate("plasma", drive=5.0, kappa_exponent=0.0, **NO_RADIATION)
+    profile = out["temperature_profile"]
+    r = np.linspace(0, 1, len(profile))
+    exact = 0.2 + 5.0 / 2.0 * ((1 - r**2) / 2 - (1 - r**4) / 8)
+    assert out["status"] == "ok"
+    assert out["core_temperature"] == pytest.approx(0.2 + 3 * 5.0 / 16, rel=2e-5)
+    np.testing.assert_allclose(profile, exact, rtol=2e-5)
+    assert out["convergence_order"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_spitzer_profile_t_to_seven_halves_is_linear_in_heat_flux_potential():
+    out = evaluate("plasma", drive=40.0, **NO_RADIATION)
+    t = out["temperature_profile"]
+    r = np.linspace(0, 1, len(t))
+    phi = closed_form_potential(r, 40.0, 0.2, 2.5, 2.0)
+    np.testing.assert_allclose(t**3.5, phi * 3.5 / 2.0, rtol=5e-5)
+    assert out["convergence_order"] == pytest.approx(2.0, abs=0.15)
+    # all heat reaches the wall: q_w = P/2 up to the O(h²) quadrature of the heating
+    assert out["current"] == pytest.approx(40.0 / 2, rel=1e-4)
+
+
+@pytest.mark.parametrize("branch", ["upper", "middle", "lower"])
+def test_energy_and_entropy_balance_on_every_branch(branch):
+    out = evaluate("plasma", drive=53.0, branch=branch)
+    assert out["status"] == "ok" and out["branch_label"] == branch
+    assert abs(out["energy_balance"]) < 1e-8
+    assert abs(out["heating_power"] - out["radiated_power"] - 2 * out["current"]) < 1e-8 * 53
+    assert out["entropy_production"] > 0
+    assert abs(out["entropy_balance"]) < 1e-8
+    assert (out["gap"] < 0) == (branch == "middle")  # only the middle branch is unstable
+
+
+def test_hysteresis_both_branches_between_collapse_and_reheat_folds():
+    upper = evaluate("plasma", drive=53.0)
+    lower = evaluate("plasma", drive=53.0, branch="lower")
+    assert upper["collapse_power"] < 53.0 < upper["reheat_power"]
+    assert upper["core_temperature"] > lower["core_temperature"]
+    gone = evaluate("plasma", drive=45.0, branch="upper")
+    assert gone["status"].startswith("no upper branch") and math.isnan(gone["core_temperature"])
+
+
+@pytest.mark.parametrize("branch", ["upper", "lower"])
+def test_gap_closes_as_square_root_of_distance_to_its_fold(branch):
+    """Saddle-node normal form: the critical eigenvalue ∝ √|P − P_fold| on either branch."""
+    d = np.logspace(-6, -3, 4)
+    gaps = [evaluate("plasma", fold_distance=x, branch=branch, cells=100, rtol=0.1)["gap"]
+            for x in d]
+    slope = np.polyfit(np.log(d), np.log(gaps), 1)[0]
+    assert slope == pytest.approx(0.5, abs=0.01)
+
+
+def test_continuation_backwards_from_cold_end_finds_the_same_folds_and_states():
+    params = get_model("plasma").resolve({})
+    forward, top, bottom = traced_branch(50, _key(params))
+    problem = plasma_problem(50, params)
+    backward = continuation(problem, forward.states[-1], bottom, top, lower=0.0,
+                            u_scale=float(forward.states[0].max()))
+    assert backward.status == "ok"
+    fold_f = sorted(f.parameter for f in forward.folds)
+    fold_b = sorted(f.parameter for f in backward.folds)
+    np.testing.assert_allclose(fold_b, fold_f, rtol=1e-8)
+    np.testing.assert_allclose(backward.states[-1], forward.states[0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [{"density": -1.0}, {"kappa_exponent": 5.0},
+                                 {"branch": "sideways"}, {"drive": 0.0}])
+def test_bad_input_raises_parameter_error(bad):
+    with pytest.raises(ParameterError):
+        evaluate("plasma", **bad)
