@@ -345,3 +345,31 @@ def test_unknown_method_lists_the_valid_ones():
         gen.stationary(method="lu")
     with pytest.raises(ValueError, match="'dense', 'arnoldi'"):
         gen.spectral_gap(method="qr")
+
+
+def _two_immigration_death(a: float, b: float, cap: int):
+    """Independent immigration–death processes (rates a and n, b and m) on a box 0..cap."""
+    n = np.arange((cap + 1) ** 2)
+    x, y = n // (cap + 1), n % (cap + 1)
+    moves = ((x < cap, cap + 1, np.full(n.size, a)), (x > 0, -(cap + 1), x.astype(float)),
+             (y < cap, 1, np.full(n.size, b)), (y > 0, -1, y.astype(float)))
+    source = np.concatenate([n[ok] for ok, _, _ in moves])
+    target = np.concatenate([n[ok] + step for ok, step, _ in moves])
+    rate = np.concatenate([r[ok] for ok, _, r in moves])
+    return MarkovGenerator(n.size, source, target, rate), x, y
+
+
+@pytest.mark.parametrize("method", ["direct", "iterative"])
+def test_master_equation_with_tiny_tail_state_matches_truncated_poisson(method):
+    """Box-truncated immigration–death keeps detailed balance, so p is a product of truncated
+    Poissons; the longest-lived state (0, 0) has p ~ e^-40, a badly scaled pin."""
+    a, cap = 20.0, 60
+    gen, x, y = _two_immigration_death(a, a, cap)
+    k = np.arange(cap + 1)
+    log_poisson = k * math.log(a) - np.array([math.lgamma(i + 1) for i in k])
+    marginal = np.exp(log_poisson - log_poisson.max())
+    marginal /= marginal.sum()
+    state = gen.stationary(method=method)
+    assert state.status == "ok"
+    np.testing.assert_allclose(state.probabilities, marginal[x] * marginal[y],
+                               rtol=1e-7, atol=1e-14)

@@ -21,7 +21,7 @@ inverse of a singular M-matrix, used for shift-invert at the zero eigenvalue).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -33,6 +33,10 @@ from scipy.sparse import csgraph
 
 # Largest state space solved by sparse LU under method="auto" (see MarkovGenerator.stationary).
 DIRECT_MAX_STATES = 2**11
+# Relative residual above which the stationary solve is repeated with a better-scaled pin.
+REFERENCE_RTOL = 1e-9
+# Uniformised power steps that estimate the most probable state for that second pin.
+MODE_STEPS = 500
 # Largest state space diagonalised densely under method="auto" (see MarkovGenerator.spectral_gap).
 DENSE_MAX_STATES = 256
 
@@ -162,7 +166,10 @@ class MarkovGenerator:
         W[~r, ~r] x = -W[~r, r] and normalise. By the matrix-tree theorem the minor is
         nonsingular exactly when r is reachable from every state, so r is taken in the
         unique closed communicating class (its state of smallest exit rate, the longest-lived
-        one); transient states get p = 0.
+        one); transient states get p = 0. If the normalised result misses the equation by
+        more than ``REFERENCE_RTOL`` relative to the largest outflow (r far out in the tail,
+        p_r << max p, as in a chemical master equation), it is solved once more with r an
+        estimate of the most probable state, and a remaining miss is reported in ``status``.
 
         Parameters
         ----------
@@ -198,7 +205,38 @@ class MarkovGenerator:
         closed = self._components[1]
         if closed.size != 1:
             return self._failed_state(name, f"not unique: {closed.size} closed classes")
-        return STATIONARY_METHODS[name](self, tol)
+        state = STATIONARY_METHODS[name](self, tol)
+        if state.status == "ok" and self._relative_residual(state) > REFERENCE_RTOL:
+            # p_r = 1 pinned far out in the tail (p_r << max p, e.g. the empty state of a
+            # master equation) leaves the pinned system badly scaled: pin the mode instead.
+            self._set_reference()
+            state = STATIONARY_METHODS[name](self, tol)
+            error = self._relative_residual(state)
+            if state.status == "ok" and error > REFERENCE_RTOL:
+                state = replace(state, status=f"inaccurate: relative residual {error:.1e}")
+        return state
+
+    def _relative_residual(self, state: StationaryState) -> float:
+        """max |W p| relative to the largest probability outflow max_i |W_ii| p_i."""
+        outflow = np.max(np.abs(self.matrix.diagonal()) * state.probabilities)
+        return state.residual / outflow if outflow > 0 else 0.0
+
+    def _set_reference(self) -> None:
+        """Pin p_r = 1 from now on at a likely state of the closed class.
+
+        The mode is estimated by ``MODE_STEPS`` steps of the uniformised chain
+        p <- p + W p / max|W_ii| from the uniform distribution (sparse products only).
+        """
+        label, closed = self._components
+        candidates = np.flatnonzero(label == closed[0])
+        w = self.matrix
+        step = 1.0 / np.max(np.abs(w.diagonal()))
+        p = np.full(self.n_states, 1.0 / self.n_states)
+        for _ in range(MODE_STEPS):
+            p += step * (w @ p)
+        self.__dict__["_reference_state"] = int(candidates[np.argmax(p[candidates])])
+        for stale in ("_minor", "_minor_lu"):
+            self.__dict__.pop(stale, None)
 
     def _failed_state(self, method: str, status: str) -> StationaryState:
         p = np.full(self.n_states, np.nan)
