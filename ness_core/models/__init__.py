@@ -5,14 +5,20 @@ from __future__ import annotations
 from ness_core.errors import ParameterError
 from ness_core.model import Model
 from ness_core.models.asep import Asep
+from ness_core.models.chaperone import Chaperone
+from ness_core.models.chemostat import Chemostat
 from ness_core.models.climate import Climate
 from ness_core.models.corrosion import Corrosion
 from ness_core.models.harmonic_chain import HarmonicChain
+from ness_core.models.kerr import Kerr
 from ness_core.models.plasma import Plasma
+from ness_core.models.qubit import Qubit
 from ness_core.models.wire import Wire
+from ness_core.models.xxz import Xxz
 
 MODELS: dict[str, Model] = {
-    m.name: m() for m in (Climate, Asep, Wire, HarmonicChain, Plasma, Corrosion)
+    m.name: m() for m in (Climate, Asep, Wire, HarmonicChain, Plasma, Qubit, Kerr, Xxz, Chaperone,
+                          Chemostat, Corrosion)
 }
 
 

@@ -1,4 +1,4 @@
-"""Lindblad master equations: sparse Liouvillian, steady state, gap, bath currents, entropy production.
+"""Lindblad master equations: sparse Liouvillian, steady state, gap, bath flows, entropy production.
 
 Conventions (binding for every model built on this module), ħ = k_B = 1:
 
@@ -44,11 +44,16 @@ from numpy.typing import ArrayLike
 
 # Blocks up to this size are solved and diagonalised densely under method="auto".
 DENSE_MAX_ELEMENTS = 300
-# Eigenvalues closest to zero requested from the shift-invert Arnoldi iteration per block.
+# Eigenvalues closest to zero requested from the shift-invert Arnoldi iteration per block,
+# and the restart budget after which the converged ones are kept.
 ARNOLDI_K = 8
+ARNOLDI_MAXITER = 60
 # Column ordering of SuperLU, chosen by measurement (benchmarks/lindblad_vs_qutip.py).
-SUPERLU_ORDERING = "MMD_AT_PLUS_A"
-ITERATIVE_MAXITER = 1000
+SUPERLU_ORDERING = "COLAMD"
+# Preconditioned GMRES ("krylov"): relative residual, restart length, maximum outer cycles.
+KRYLOV_RTOL = 1e-13
+KRYLOV_RESTART = 60
+KRYLOV_MAXITER = 100
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,10 @@ class SteadyState:
         Density matrix, Hermitian (symmetrised) with unit trace; NaN on failure.
     residual : float
         ‖L vec ρ‖₂ over the block (units 1/time).
-    method : {"dense", "direct", "iterative"}
+    method : {"dense", "direct", "krylov"}
         Method that produced the solution.
     iterations : int
-        Krylov iterations; 0 for direct methods.
+        GMRES iterations so far on this block's solver; 0 for direct methods.
     status : str
         ``"ok"`` or a short reason.
     """
@@ -110,6 +115,9 @@ class Liouvillian:
     elements : array_like of int, optional
         Vec positions a + n·b of the block's matrix elements |a⟩⟨b|, in the order of the
         matrix rows; default all n² in column-stacking order.
+    charge : array_like of int, shape (n,), optional
+        Labels Q_a of the basis states that H and K = Σ J†J do not mix (e.g. the
+        magnetisation); used by the ``"krylov"`` preconditioner. Default: one label.
 
     Raises
     ------
@@ -124,7 +132,7 @@ class Liouvillian:
     """
 
     def __init__(self, hamiltonian: ArrayLike | sp.spmatrix, jumps: Sequence,
-                 elements: ArrayLike | None = None):
+                 elements: ArrayLike | None = None, charge: ArrayLike | None = None):
         h = sp.csc_matrix(hamiltonian, dtype=complex)
         n = h.shape[0]
         if h.shape != (n, n):
@@ -140,8 +148,11 @@ class Liouvillian:
                          else np.asarray(elements, dtype=np.int64))
         self.position = np.full(n * n, -1, dtype=np.int64)
         self.position[self.elements] = np.arange(self.elements.size)
+        self.charge = np.zeros(n, dtype=np.int64) if charge is None else np.asarray(charge)
+        if self.charge.shape != (n,):
+            raise ValueError(f"charge must have shape ({n},), got {self.charge.shape}")
         self.matrix = self._assemble()
-        self._factors: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+        self._factors: dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]] = {}
 
     @property
     def size(self) -> int:
@@ -160,12 +171,18 @@ class Liouvillian:
         out[self.elements] = vec
         return out.reshape(self.dim, self.dim, order="F")
 
-    def _assemble(self) -> sp.csc_matrix:
-        n = self.dim
-        eye = sp.identity(n, dtype=complex, format="csc")
+    @cached_property
+    def h_eff(self) -> sp.csc_matrix:
+        """Non-Hermitian effective Hamiltonian H − (i/2) Σ J†J."""
         h_eff = self.hamiltonian.copy()
         for j in self.jumps:
             h_eff = h_eff - 0.5j * (j.conj().T @ j)
+        return sp.csc_matrix(h_eff)
+
+    def _assemble(self) -> sp.csc_matrix:
+        n = self.dim
+        eye = sp.identity(n, dtype=complex, format="csc")
+        h_eff = self.h_eff
         terms = [(-1j * h_eff, eye), (eye, 1j * h_eff.conj().T)]
         terms += [(j, j.conj().T) for j in self.jumps]
         src_a, src_b = self.elements % n, self.elements // n
@@ -211,17 +228,92 @@ class Liouvillian:
         vals = np.concatenate((coo.data[keep], np.ones(self.diagonal.size, dtype=complex)))
         return sp.csc_matrix((vals, (rows, cols)), shape=self.matrix.shape), r
 
-    def factor(self, kind: str) -> Callable[[np.ndarray], np.ndarray]:
-        """Cached sparse LU solve of the bordered matrix (``"bordered"``) or of L (``"plain"``).
+    def factor(self, kind: str, method: str) -> Callable[[np.ndarray], np.ndarray]:
+        """Cached solver of the bordered matrix (``kind="bordered"``) or of L (``"plain"``).
 
-        SuperLU with the ``SUPERLU_ORDERING`` column ordering; one factorisation serves the
-        steady state and every shift-invert Arnoldi step.
+        ``method="direct"``: SuperLU with the ``SUPERLU_ORDERING`` column ordering; one
+        factorisation serves the steady state and every shift-invert Arnoldi step.
+        ``method="krylov"``: GMRES right-preconditioned by the inverse of the no-jump part
+        (:meth:`no_jump_inverse`), to relative residual ``KRYLOV_RTOL``.
         """
-        if kind not in self._factors:
+        key = (kind, method)
+        if key not in self._factors:
             mat = self.bordered[0] if kind == "bordered" else self.matrix
-            lu = spla.splu(mat, permc_spec=SUPERLU_ORDERING)
-            self._factors[kind] = lu.solve
-        return self._factors[kind]
+            if method == "direct":
+                self._factors[key] = spla.splu(mat, permc_spec=SUPERLU_ORDERING).solve
+            else:
+                self._factors[key] = _preconditioned_gmres(mat, self.no_jump_inverse)
+        return self._factors[key]
+
+    @cached_property
+    def _sylvester_blocks(self) -> tuple[dict, list]:
+        """Eigen-decompositions of A_m = −i H_eff per charge m and the element index grids."""
+        n = self.dim
+        a_full = (-1j * self.h_eff).tocsr()
+        local = np.empty(n, dtype=np.int64)
+        eig = {}
+        for m in np.unique(self.charge):
+            states = np.flatnonzero(self.charge == m)
+            local[states] = np.arange(states.size)
+            a_m = a_full[states][:, states]
+            if abs(a_m).sum() != abs(a_full[states]).sum():
+                raise ValueError(f"H or K = Σ J†J couples charge {m} to other charges")
+            lam, vec = scipy.linalg.eig(a_m.toarray())
+            eig[m] = (lam, vec, scipy.linalg.inv(vec))
+        a, b = self.elements % n, self.elements // n
+        qa, qb = self.charge[a], self.charge[b]
+        grids = []
+        for m, mp in set(zip(qa.tolist(), qb.tolist(), strict=True)):
+            sel = np.flatnonzero((qa == m) & (qb == mp))
+            shape = (eig[m][0].size, eig[mp][0].size)
+            if sel.size != shape[0] * shape[1]:
+                raise ValueError(f"the block holds only part of the charge sector ({m}, {mp})")
+            grid = np.empty(shape, dtype=np.int64)
+            grid[local[a[sel]], local[b[sel]]] = sel
+            grids.append((m, mp, grid))
+        return eig, grids
+
+    def no_jump_inverse(self, x: np.ndarray) -> np.ndarray:
+        """Solve A X + X A† = B, A = −i H_eff, on every charge sector (Bartels–Stewart).
+
+        The no-jump part L₀ρ = −i(H_eff ρ − ρ H_eff†) of L maps each sector
+        {|a⟩⟨b| : Q_a = m, Q_b = m'} to itself; with A_m = V Λ V⁻¹ the solution is
+        X = V [(V⁻¹ B V'^{-†}) / (λ_i + λ'_j*)] V'†. The jump part −R L₀⁻¹ left over is a
+        quantum channel (the jump chain), so GMRES on L L₀⁻¹ = I − Φ converges in a
+        number of steps set by the mixing of the jump chain, not by the dimension.
+        """
+        eig, grids = self._sylvester_blocks
+        out = np.empty(x.shape, dtype=complex)
+        for m, mp, grid in grids:
+            lam, vec, inv = eig[m]
+            lamp, vecp, invp = eig[mp]
+            y = (inv @ x[grid] @ invp.conj().T) / (lam[:, None] + lamp.conj()[None, :])
+            out[grid] = vec @ y @ vecp.conj().T
+        return out
+
+
+def _preconditioned_gmres(mat: sp.csc_matrix,
+                          precond: Callable[[np.ndarray], np.ndarray]
+                          ) -> Callable[[np.ndarray], np.ndarray]:
+    """x ↦ mat⁻¹ x by right-preconditioned GMRES (true residual, raises if not converged)."""
+    m = mat.shape[0]
+    op = spla.LinearOperator((m, m), matvec=lambda u: mat @ precond(u), dtype=complex)
+
+    def solve(rhs: np.ndarray) -> np.ndarray:
+        count = [0]
+
+        def callback(_):
+            count[0] += 1
+
+        u, info = spla.gmres(op, rhs, rtol=KRYLOV_RTOL, atol=0.0, restart=KRYLOV_RESTART,
+                             maxiter=KRYLOV_MAXITER, callback=callback, callback_type="pr_norm")
+        if info != 0:
+            raise RuntimeError(f"GMRES not converged after {count[0]} iterations")
+        solve.iterations += count[0]
+        return precond(u)
+
+    solve.iterations = 0
+    return solve
 
 
 # ---------------------------------------------------------------------- block helpers
@@ -239,7 +331,6 @@ def charge_sectors(charge: ArrayLike) -> dict[int, np.ndarray]:
         q → vec positions a + n·b of all |a⟩⟨b| with Q_a − Q_b = q, in column-stacking order.
     """
     q = np.asarray(charge, dtype=np.int64)
-    n = q.size
     diff = (q[:, None] - q[None, :]).ravel(order="F")
     order = np.argsort(diff, kind="stable")
     values, starts = np.unique(diff[order], return_index=True)
@@ -255,21 +346,19 @@ def diagonal_order(n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- steady state
-def steady_state(liouvillian: Liouvillian, method: str = "auto",
-                 tol: float = 1e-12) -> SteadyState:
+def steady_state(liouvillian: Liouvillian, method: str = "auto") -> SteadyState:
     """Steady state: L ρ = 0 with Tr ρ = 1, solved in the liouvillian's block.
 
     Parameters
     ----------
     liouvillian : Liouvillian
         Generator restricted to a block containing the diagonal (e.g. charge q = 0).
-    method : {"auto", "dense", "direct", "iterative"}, default "auto"
+    method : {"auto", "dense", "direct", "krylov"}, default "auto"
         ``"dense"``: LAPACK solve of the bordered system. ``"direct"``: SuperLU of the
-        bordered system (``SUPERLU_ORDERING``). ``"iterative"``: GMRES on the bordered system
-        with an incomplete-LU preconditioner. ``"auto"``: dense up to ``DENSE_MAX_ELEMENTS``
-        elements, direct above.
-    tol : float, default 1e-12
-        Relative residual target of ``"iterative"`` (ignored otherwise).
+        bordered system (``SUPERLU_ORDERING``). ``"krylov"``: GMRES on the bordered system,
+        right-preconditioned by the exact inverse of the no-jump part
+        (:meth:`Liouvillian.no_jump_inverse`), O(Σ_m n_m³) per step. ``"auto"``: dense up
+        to ``DENSE_MAX_ELEMENTS`` elements, direct above.
 
     Returns
     -------
@@ -277,12 +366,11 @@ def steady_state(liouvillian: Liouvillian, method: str = "auto",
         NaN density matrix and a status naming the cause if the solve fails.
     """
     name = _pick(method, STEADY_METHODS, liouvillian.size <= DENSE_MAX_ELEMENTS, "direct")
-    mat, r = liouvillian.bordered
     rhs = np.zeros(liouvillian.size, dtype=complex)
-    rhs[r] = 1.0
+    rhs[liouvillian.bordered[1]] = 1.0
     try:
-        x, iterations, status = STEADY_METHODS[name](liouvillian, rhs, tol)
-    except (RuntimeError, np.linalg.LinAlgError) as exc:  # singular factor
+        x, iterations = STEADY_METHODS[name](liouvillian, rhs)
+    except (RuntimeError, np.linalg.LinAlgError) as exc:  # singular factor, no convergence
         nan = np.full((liouvillian.dim,) * 2, np.nan, dtype=complex)
         return SteadyState(nan, np.nan, name, 0, f"{name} solve failed: {exc}")
     rho = liouvillian.to_matrix(x)
@@ -290,43 +378,32 @@ def steady_state(liouvillian: Liouvillian, method: str = "auto",
     rho /= np.trace(rho).real
     vec = rho.ravel(order="F")[liouvillian.elements]
     residual = float(np.linalg.norm(liouvillian.matrix @ vec))
-    return SteadyState(rho, residual, name, iterations, status)
+    return SteadyState(rho, residual, name, iterations, "ok")
 
 
-def _steady_dense(liou: Liouvillian, rhs: np.ndarray, tol: float) -> tuple[np.ndarray, int, str]:
-    return scipy.linalg.solve(liou.bordered[0].toarray(), rhs), 0, "ok"
+def _steady_dense(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:
+    return scipy.linalg.solve(liou.bordered[0].toarray(), rhs), 0
 
 
-def _steady_direct(liou: Liouvillian, rhs: np.ndarray, tol: float) -> tuple[np.ndarray, int, str]:
-    return liou.factor("bordered")(rhs), 0, "ok"
+def _steady_direct(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:
+    return liou.factor("bordered", "direct")(rhs), 0
 
 
-def _steady_iterative(liou: Liouvillian, rhs: np.ndarray,
-                      tol: float) -> tuple[np.ndarray, int, str]:
-    mat = liou.bordered[0]
-    ilu = spla.spilu(mat, drop_tol=1e-5, fill_factor=10)
-    precond = spla.LinearOperator(mat.shape, ilu.solve, dtype=complex)
-    count = [0]
-
-    def callback(_):
-        count[0] += 1
-
-    x, info = spla.gmres(mat, rhs, rtol=tol, atol=0.0, restart=100, maxiter=ITERATIVE_MAXITER,
-                         M=precond, callback=callback, callback_type="pr_norm")
-    return x, count[0], "ok" if info == 0 else f"GMRES not converged after {count[0]} iterations"
+def _steady_krylov(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:
+    solve = liou.factor("bordered", "krylov")
+    return solve(rhs), solve.iterations
 
 
-STEADY_METHODS: dict[str, Callable[[Liouvillian, np.ndarray, float],
-                                   tuple[np.ndarray, int, str]]] = {
+STEADY_METHODS: dict[str, Callable[[Liouvillian, np.ndarray], tuple[np.ndarray, int]]] = {
     "dense": _steady_dense,
     "direct": _steady_direct,
-    "iterative": _steady_iterative,
+    "krylov": _steady_krylov,
 }
 
 
 # ---------------------------------------------------------------------- spectral gap
 def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "auto",
-                 steady: SteadyState | None = None) -> SpectralGap:
+                 steady: SteadyState | None = None, solver: str = "direct") -> SpectralGap:
     """Liouvillian gap −Re λ₁ and frequency |Im λ₁|, minimised over blocks.
 
     Parameters
@@ -336,27 +413,31 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
         q and −q are related by ρ → ρ†, which conjugates the spectrum).
     method : {"auto", "dense", "arnoldi"}, default "auto"
         ``"dense"``: all eigenvalues of the block (LAPACK geev). ``"arnoldi"``: the
-        ``ARNOLDI_K`` eigenvalues closest to zero by ARPACK in shift-invert form at σ = 0.
-        In a block holding the steady state the inverse is replaced by the group inverse
-        L^#: L^# b solves the bordered system (same LU as :func:`steady_state`) for the
-        traceless part of b, so its eigenvalues are 1/λ for λ ≠ 0 and 0 for the steady
-        state. Other blocks factorise L itself. ``"auto"``: dense up to
-        ``DENSE_MAX_ELEMENTS`` elements per block.
+        ``ARNOLDI_K`` eigenvalues closest to zero by ARPACK in shift-invert form at σ = 0,
+        keeping the slowest. In a block holding the steady state the inverse is the group
+        inverse L^#: L^# b solves the bordered system (same factorisation as
+        :func:`steady_state`) for the traceless part of b, so its eigenvalues are 1/λ for
+        λ ≠ 0 and 0 for the steady state. Other blocks invert L itself. ``"auto"``: dense up
+        to ``DENSE_MAX_ELEMENTS`` elements per block.
     steady : SteadyState, optional
-        The steady state of the diagonal block (computed if needed and absent).
+        The steady state of the diagonal block (computed with ``solver`` if needed).
+    solver : {"direct", "krylov"}, default "direct"
+        Linear solver behind the shift-invert steps (see :func:`steady_state`).
 
     Returns
     -------
     SpectralGap
-        The slowest mode; ``status`` names a block whose factorisation failed.
+        The slowest mode; ``status`` names a block where the iteration failed.
     """
+    if solver not in ("direct", "krylov"):
+        raise ValueError(f"unknown solver {solver!r}; valid solvers: 'direct', 'krylov'")
     blocks = [blocks] if isinstance(blocks, Liouvillian) else list(blocks)
     best = SpectralGap(np.inf, 0.0, "none", "ok")
     for liou in blocks:
         name = _pick(method, GAP_METHODS, liou.size <= DENSE_MAX_ELEMENTS, "arnoldi")
         try:
-            lam = GAP_METHODS[name](liou, steady)
-        except (RuntimeError, np.linalg.LinAlgError, spla.ArpackError) as exc:
+            lam = GAP_METHODS[name](liou, steady, solver)
+        except (RuntimeError, np.linalg.LinAlgError) as exc:
             return SpectralGap(np.nan, np.nan, name, f"gap failed in a block of "
                                f"{liou.size} elements: {exc}".splitlines()[0])
         if lam.size and -lam.real.max() < best.gap:
@@ -365,22 +446,22 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     return best
 
 
-def _gap_dense(liou: Liouvillian, steady: SteadyState | None) -> np.ndarray:
+def _gap_dense(liou: Liouvillian, steady: SteadyState | None, solver: str) -> np.ndarray:
     lam = scipy.linalg.eigvals(liou.matrix.toarray())
     if liou.diagonal.size:
         lam = np.delete(lam, np.argmin(np.abs(lam)))
     return lam
 
 
-def _gap_arnoldi(liou: Liouvillian, steady: SteadyState | None) -> np.ndarray:
+def _gap_arnoldi(liou: Liouvillian, steady: SteadyState | None, solver: str) -> np.ndarray:
     m = liou.size
     if liou.diagonal.size:
-        if steady is None or steady.method not in ("direct", "dense"):
-            steady = steady_state(liou, method="direct")
+        if steady is None:
+            steady = steady_state(liou, method=solver)
         if steady.status != "ok":
             raise np.linalg.LinAlgError(f"no steady state: {steady.status}")
         rho = steady.rho.ravel(order="F")[liou.elements]
-        solve = liou.factor("bordered")
+        solve = liou.factor("bordered", solver)
         r, diag = liou.bordered[1], liou.diagonal
 
         def apply(b: np.ndarray) -> np.ndarray:
@@ -388,17 +469,23 @@ def _gap_arnoldi(liou: Liouvillian, steady: SteadyState | None) -> np.ndarray:
             b[r] = 0.0
             return solve(b)
     else:
-        apply = liou.factor("plain")
+        apply = liou.factor("plain", solver)
     k = min(ARNOLDI_K, m - 2)
     if k < 1:
-        return _gap_dense(liou, steady)
+        return _gap_dense(liou, steady, solver)
     op = spla.LinearOperator((m, m), matvec=apply, dtype=complex)
-    mu = spla.eigs(op, k=k, which="LM", return_eigenvectors=False)
+    try:
+        mu = spla.eigs(op, k=k, which="LM", ncv=min(m, max(2 * k + 1, 24)),
+                       maxiter=ARNOLDI_MAXITER, return_eigenvectors=False)
+    except spla.ArpackNoConvergence as exc:  # keep the eigenvalues that did converge
+        if exc.eigenvalues.size == 0:
+            raise RuntimeError(str(exc)) from None
+        mu = exc.eigenvalues
     mu = mu[np.abs(mu) > 1e-300]
     return 1.0 / mu
 
 
-GAP_METHODS: dict[str, Callable[[Liouvillian, SteadyState | None], np.ndarray]] = {
+GAP_METHODS: dict[str, Callable[[Liouvillian, SteadyState | None, str], np.ndarray]] = {
     "dense": _gap_dense,
     "arnoldi": _gap_arnoldi,
 }

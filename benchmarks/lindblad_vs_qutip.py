@@ -1,0 +1,114 @@
+"""Steady state + Liouvillian gap: ness_core's Lindblad solver against QuTiP 5, side by side.
+
+Run by hand (QuTiP is a benchmark-only dependency, not a project requirement)::
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/lindblad_vs_qutip.py [--xxz-large]
+
+QuTiP: ``qutip.steadystate(H, c_ops)`` (default direct sparse solve) plus
+``scipy.sparse.linalg.eigs`` in shift-invert mode near 0 on ``qutip.liouvillian(H, c_ops)``.
+ness_core: the models' own pipelines (kerr: SuperLU of the bordered Liouvillian in m − n
+diagonal order, reused for shift-invert Arnoldi; xxz: the U(1) charge blocks q = 0 … L,
+direct or jump-chain-preconditioned GMRES per block). Both residuals are ‖L vec ρ‖₂ on the
+full Liouvillian. Set OPENBLAS_NUM_THREADS=1 on a shared machine: threaded BLAS inside
+SuperLU slows both sides by 10-100× when the cores are busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import qutip
+import scipy.sparse.linalg as spla
+
+from ness_core.models.kerr import kerr_operators
+from ness_core.models.xxz import xxz_operators
+from ness_core.solvers.lindblad import (
+    Liouvillian,
+    charge_sectors,
+    diagonal_order,
+    spectral_gap,
+    steady_state,
+)
+
+KERR = {"drive": 1.5, "detuning": 3.0, "U0": 1.0, "kappa": 1.0, "N": 1.0, "temperature": 0.0,
+        "omega0": 1.0}
+XXZ = {"drive": 0.5, "anisotropy": 0.5, "coupling": 1.0}
+
+
+def run_qutip(hamiltonian, jumps, dims) -> tuple[float, float, float]:
+    """Seconds, residual and gap of qutip.steadystate + eigs on QuTiP's Liouvillian."""
+    start = time.perf_counter()
+    h = qutip.Qobj(hamiltonian, dims=[dims, dims])
+    c_ops = [qutip.Qobj(j, dims=[dims, dims]) for j in jumps]
+    rho = qutip.steadystate(h, c_ops)
+    lmat = qutip.liouvillian(h, c_ops).data.as_scipy().tocsc()
+    lam = spla.eigs(lmat, k=8, sigma=1e-6, return_eigenvectors=False)
+    elapsed = time.perf_counter() - start
+    lam = lam[np.abs(lam) > 1e-9]
+    vec = qutip.operator_to_vector(rho).full().ravel()
+    return elapsed, float(np.linalg.norm(lmat @ vec)), float(-lam.real.max())
+
+
+def run_ours(hamiltonian, jumps, blocks, solvers,
+             with_gap: bool = True) -> tuple[float, float, float, str]:
+    """Seconds, residual (full Liouvillian), gap and methods of the ness_core pipeline."""
+    start = time.perf_counter()
+    liouvillians = [Liouvillian(hamiltonian, jumps, elements, charge=charge)
+                    for elements, charge in blocks]
+    state = steady_state(liouvillians[0], method=solvers[0])
+    gaps = [spectral_gap(b, steady=state if i == 0 else None, solver=s)
+            for i, (b, s) in enumerate(zip(liouvillians, solvers, strict=True)) if with_gap]
+    elapsed = time.perf_counter() - start
+    full = Liouvillian(hamiltonian, jumps) if hamiltonian.shape[0] <= 256 else liouvillians[0]
+    vec = state.rho.ravel(order="F")[full.elements]
+    return (elapsed, float(np.linalg.norm(full.matrix @ vec)),
+            min((g.gap for g in gaps), default=math.nan),
+            f"{state.method}+{'/'.join(sorted(set(solvers)))}")
+
+
+def kerr_case(cutoff: int):
+    hamiltonian, jumps, _ = kerr_operators(KERR, cutoff)
+    return hamiltonian, jumps, [(diagonal_order(cutoff), None)], ["direct"], [cutoff]
+
+
+def xxz_case(length: int, gap: bool = True):
+    hamiltonian, baths = xxz_operators({**XXZ, "L": length})
+    jumps = [j for bath in baths for j in bath]
+    up = np.array([length - bin(a).count("1") for a in range(2**length)])
+    sectors = charge_sectors(up)
+    qs = range(length + 1) if gap else range(1)
+    blocks = [(sectors[q], up) for q in qs]
+    solvers = ["direct" if sectors[q].size <= 2000 else "krylov" for q in qs]
+    return hamiltonian, jumps, blocks, solvers, [2] * length
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--xxz-large", action="store_true",
+                        help="also time ness_core alone on xxz L = 8 and L = 10 (NESS only)")
+    args = parser.parse_args()
+    header = (f"{'case':<14}{'dim(rho)':>9}{'block':>9}{'qutip s':>10}{'ours s':>9}{'ratio':>7}"
+              f"{'res qutip':>11}{'res ours':>10}{'gap qutip':>11}{'gap ours':>10}  method")
+    print(header)
+    cases = [(f"kerr Nc={n}", kerr_case(n)) for n in (80, 140, 200)]
+    cases += [(f"xxz L={n}", xxz_case(n)) for n in (6, 7)]
+    for name, (h, jumps, blocks, solvers, dims) in cases:
+        tq, rq, gq = run_qutip(h, jumps, dims)
+        to, ro, go, how = run_ours(h, jumps, blocks, solvers)
+        print(f"{name:<14}{h.shape[0] ** 2:>9}{blocks[0][0].size:>9}{tq:>10.2f}{to:>9.2f}"
+              f"{tq / to:>7.1f}{rq:>11.1e}{ro:>10.1e}{gq:>11.6f}{go:>10.6f}  {how}", flush=True)
+    if args.xxz_large:
+        for length, gap in ((8, True), (10, False)):
+            h, jumps, blocks, solvers, _ = xxz_case(length, gap)
+            to, ro, go, how = run_ours(h, jumps, blocks, solvers, with_gap=gap)
+            label = f"xxz L={length}" + ("" if gap else " NESS")
+            print(f"{label:<14}{h.shape[0] ** 2:>9}{blocks[0][0].size:>9}{'-':>10}{to:>9.2f}"
+                  f"{'-':>7}{'-':>11}{ro:>10.1e}{'-':>11}{go:>10.6f}  {how}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

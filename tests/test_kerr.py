@@ -1,0 +1,97 @@
+"""Kerr resonator (DOMAIN.md S8) against the Drummond–Walls complex-P solution and dense algebra."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ness_core import evaluate
+from ness_core.errors import ParameterError
+
+
+def hyp0f2(a: complex, b: complex, z: float) -> complex:
+    """₀F₂(; a, b; z) = Σ_k z^k / ((a)_k (b)_k k!), summed until the terms vanish."""
+    total, term, k = 0j, 1 + 0j, 0
+    while abs(term) > 1e-18 * abs(total) or k < 3:
+        total += term
+        term *= z / ((a + k) * (b + k) * (k + 1))
+        k += 1
+    return total
+
+
+def drummond_walls_photons(drive, detuning, kerr, kappa):
+    """⟨a†a⟩ at T = 0 for H = −Δa†a + (U/2)a†a†aa + F(a + a†), jump √κ a.
+
+    Drummond & Walls (1980): ⟨a†ʲaʲ⟩ = x^j Γ(c)Γ(c*)/(Γ(c+j)Γ(c*+j))
+    ₀F₂(c+j, c*+j; 2x)/₀F₂(c, c*; 2x) with x = (2F/U)², c = (−2Δ + iκ)/U.
+    """
+    c = (-2 * detuning + 1j * kappa) / kerr
+    x = (2 * drive / kerr) ** 2
+    ratio = hyp0f2(c + 1, c.conjugate() + 1, 2 * x) / hyp0f2(c, c.conjugate(), 2 * x)
+    return (x * ratio / (c * c.conjugate())).real
+
+
+@pytest.mark.parametrize("drive, detuning, u0, kappa, scale", [
+    (1.5, 3.0, 1.0, 1.0, 1.0), (0.7, -1.0, 2.0, 1.0, 1.0), (2.0, 1.0, 0.5, 0.8, 1.0),
+    (1.2, 3.0, 1.0, 1.0, 3.0)])
+def test_photon_number_matches_drummond_walls(drive, detuning, u0, kappa, scale):
+    out = evaluate("kerr", drive=drive, detuning=detuning, U0=u0, kappa=kappa, N=scale)
+    exact = drummond_walls_photons(drive * math.sqrt(scale), detuning, u0 / scale, kappa)
+    assert out["status"] == "ok"
+    assert out["photon_number"] == pytest.approx(exact, rel=1e-8)
+    assert out["current"] == pytest.approx(kappa * exact, rel=1e-8)
+    assert out["residual"] < 1e-10
+    assert out["scale"] == scale
+
+
+def dense_kerr_liouvillian(cutoff, drive, detuning, u, kappa):
+    """Column-stacking Liouvillian from numpy Kronecker products (independent build)."""
+    a = np.diag(np.sqrt(np.arange(1, cutoff)), 1)
+    h = -detuning * a.T @ a + 0.5 * u * (a.T @ a.T @ a @ a) + drive * (a + a.T)
+    eye = np.eye(cutoff)
+    c = math.sqrt(kappa) * a
+    k = c.T @ c
+    return (-1j * (np.kron(eye, h) - np.kron(h.T, eye)) + np.kron(c.conj(), c)
+            - 0.5 * (np.kron(eye, k) + np.kron(k.T, eye)))
+
+
+@pytest.mark.parametrize("drive", [0.5, 1.5])
+def test_gap_matches_dense_eigenvalues(drive):
+    out = evaluate("kerr", drive=drive, detuning=1.0, fock_cutoff=14)
+    lam = np.linalg.eigvals(dense_kerr_liouvillian(14, drive, 1.0, 1.0, 1.0))
+    lam = lam[np.argsort(-lam.real)][1:]
+    assert out["gap"] == pytest.approx(-lam[0].real, rel=1e-8)
+    assert out["gap_imag"] == pytest.approx(abs(lam[0].imag), abs=1e-8)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+def test_undriven_cavity_is_thermal_without_entropy_production(temperature):
+    out = evaluate("kerr", drive=0.0, temperature=temperature, omega0=1.0)
+    assert out["photon_number"] == pytest.approx(1 / math.expm1(1 / temperature), rel=1e-10)
+    assert out["entropy_production"] == 0.0
+
+
+def test_entropy_production_is_nonnegative_over_a_sweep():
+    for drive in (0.0, 0.8, 2.0):
+        for temperature in (0.0, 0.3, 2.0):
+            out = evaluate("kerr", drive=drive, temperature=temperature)
+            assert out["status"] == "ok"
+            assert out["entropy_production"] >= 0.0
+            if drive > 0 and temperature == 0.0:
+                assert out["entropy_production"] == math.inf
+
+
+def test_too_small_cutoff_is_reported_in_status():
+    out = evaluate("kerr", drive=3.0, fock_cutoff=5)
+    assert "fock_cutoff 5 too small" in out["status"]
+    assert out["fock_cutoff"] == 5
+
+
+@pytest.mark.parametrize("bad, match", [({"kappa": 0.0}, "kappa"),
+                                        ({"fock_cutoff": 1}, "fock_cutoff"),
+                                        ({"N": 0.0}, "'N'")])
+def test_bad_parameters_raise_parameter_error(bad, match):
+    with pytest.raises(ParameterError, match=match):
+        evaluate("kerr", **bad)

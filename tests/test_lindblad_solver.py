@@ -1,0 +1,149 @@
+"""Lindblad solver (ness_core.solvers.lindblad) against dense linear algebra built here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse as sp
+
+from ness_core.solvers.lindblad import (
+    Liouvillian,
+    charge_sectors,
+    diagonal_order,
+    dissipator_flow,
+    entropy_production,
+    spectral_gap,
+    steady_state,
+)
+
+
+def lindblad_rhs(h, jumps, rho):
+    """dρ/dt written out with dense matrices, independently of the superoperator."""
+    out = -1j * (h @ rho - rho @ h)
+    for j in jumps:
+        jd = j.conj().T
+        out += j @ rho @ jd - 0.5 * (jd @ j @ rho + rho @ jd @ j)
+    return out
+
+
+def dense_liouvillian(h, jumps):
+    """Column-stacking superoperator from the definition, one basis matrix at a time."""
+    n = h.shape[0]
+    lmat = np.zeros((n * n, n * n), dtype=complex)
+    for k in range(n * n):
+        e = np.zeros(n * n, dtype=complex)
+        e[k] = 1.0
+        lmat[:, k] = lindblad_rhs(h, jumps, e.reshape(n, n, order="F")).ravel(order="F")
+    return lmat
+
+
+def random_system(n, n_jumps, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+    h = a + a.conj().T
+    jumps = [rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n)) for _ in range(n_jumps)]
+    return h, jumps
+
+
+def driven_oscillator(cutoff, drive=1.0, detuning=0.7, kerr=0.4, kappa=1.0):
+    a = np.diag(np.sqrt(np.arange(1, cutoff)), 1)
+    num = a.T @ a
+    h = -detuning * num + 0.5 * kerr * (a.T @ a.T @ a @ a) + drive * (a + a.T)
+    return h, [np.sqrt(kappa) * a]
+
+
+def test_superoperator_follows_column_stacking_convention():
+    h, jumps = random_system(5, 2, seed=1)
+    liou = Liouvillian(h, jumps)
+    np.testing.assert_allclose(liou.matrix.toarray(), dense_liouvillian(h, jumps), atol=1e-12)
+
+
+def test_block_in_diagonal_order_is_a_permutation_of_the_full_matrix():
+    h, jumps = driven_oscillator(6)
+    order = diagonal_order(6)
+    liou = Liouvillian(h, jumps, order)
+    full = dense_liouvillian(h, jumps)
+    np.testing.assert_allclose(liou.matrix.toarray(), full[np.ix_(order, order)], atol=1e-12)
+    m, k = order % 6, order // 6
+    assert np.all(np.diff(m - k) >= 0)
+
+
+@pytest.mark.parametrize("method", ["dense", "direct", "krylov"])
+def test_steady_state_is_the_normalised_null_vector(method):
+    h, jumps = driven_oscillator(12)
+    state = steady_state(Liouvillian(h, jumps, diagonal_order(12)), method=method)
+    null = scipy.linalg.null_space(dense_liouvillian(h, jumps))[:, 0]
+    rho = null.reshape(12, 12, order="F")
+    rho /= np.trace(rho)
+    assert state.status == "ok"
+    assert state.residual < 1e-11
+    np.testing.assert_allclose(state.rho, rho, atol=1e-10)
+    np.testing.assert_allclose(lindblad_rhs(h, jumps, state.rho), 0.0, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["direct", "krylov"])
+def test_arnoldi_gap_matches_dense_eigenvalues(solver):
+    h, jumps = driven_oscillator(20, drive=1.2)
+    lam = np.linalg.eigvals(dense_liouvillian(h, jumps))
+    lam = lam[np.argsort(-lam.real)][1:]  # drop the stationary 0
+    gap = spectral_gap(Liouvillian(h, jumps, diagonal_order(20)), method="arnoldi",
+                       solver=solver)
+    assert gap.status == "ok"
+    assert gap.gap == pytest.approx(-lam[0].real, rel=1e-8)
+    assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
+
+
+def test_charge_blocks_carry_the_steady_state_and_the_spectrum():
+    # two spins exchanging an excitation, pumped on site 1 and damped on site 2
+    sm = np.array([[0.0, 0.0], [1.0, 0.0]])  # basis (|0>, |1>): sigma- = |0><1|
+    sm = sm.T
+    eye = np.eye(2)
+    s1, s2 = np.kron(sm, eye), np.kron(eye, sm)
+    h = s1.T @ s2 + s2.T @ s1 + 0.3 * s1.T @ s1
+    jumps = [0.8 * s1.T, 0.5 * s1, 1.1 * s2]
+    charge = [0, 1, 1, 2]  # excitations of |00>, |01>, |10>, |11>
+    sectors = charge_sectors(charge)
+    assert sorted(sectors) == [-2, -1, 0, 1, 2]
+    assert sum(s.size for s in sectors.values()) == 16
+    blocks = [Liouvillian(h, jumps, sectors[q], charge=charge) for q in sorted(sectors)]
+    full = dense_liouvillian(h, jumps)
+    lam = np.concatenate([np.linalg.eigvals(b.matrix.toarray()) for b in blocks])
+    reference = np.linalg.eigvals(full)
+    distance = np.abs(lam[:, None] - reference[None, :])
+    assert lam.size == reference.size == 16
+    assert distance.min(axis=0).max() < 1e-9 and distance.min(axis=1).max() < 1e-9
+    rho_block = steady_state(blocks[2], method="krylov").rho
+    np.testing.assert_allclose(rho_block, steady_state(Liouvillian(h, jumps)).rho, atol=1e-12)
+    with pytest.raises(ValueError, match="outside the block"):
+        Liouvillian(h, jumps + [s1 + s1.T], sectors[0])
+
+
+def test_dissipator_flow_is_trace_of_observable_times_dissipator():
+    h, jumps = random_system(4, 2, seed=3)
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4))
+    rho = a @ a.conj().T
+    rho /= np.trace(rho)
+    obs = np.diag([0.0, 1.0, 2.0, 3.0])
+    expected = np.trace(obs @ lindblad_rhs(np.zeros((4, 4)), jumps, rho)).real
+    assert dissipator_flow(rho, sp.csr_matrix(obs), jumps) == pytest.approx(expected, rel=1e-12)
+
+
+def test_entropy_production_conventions():
+    # heat 0.3 flows from a bath at T = 2 into one at T = 1: σ = 0.3 (1/1 − 1/2)
+    assert entropy_production([0.3, -0.3], [-0.5, -1.0]) == pytest.approx(0.15)
+    assert entropy_production([-0.2], [-np.inf]) == np.inf  # zero-temperature bath heated
+    assert entropy_production([1e-14], [-np.inf]) == 0.0  # no heat: equilibrium
+    assert entropy_production([], []) == 0.0
+
+
+def test_unknown_methods_list_the_valid_ones():
+    h, jumps = driven_oscillator(4)
+    liou = Liouvillian(h, jumps)
+    with pytest.raises(ValueError, match="'dense', 'direct', 'krylov'"):
+        steady_state(liou, method="lu")
+    with pytest.raises(ValueError, match="'dense', 'arnoldi'"):
+        spectral_gap(liou, method="lanczos")
+    with pytest.raises(ValueError, match="'direct', 'krylov'"):
+        spectral_gap(liou, solver="pardiso")
