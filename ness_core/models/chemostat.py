@@ -1,0 +1,187 @@
+"""Chemostat cell (DOMAIN.md S1): glucose in, lactate out, overall G → 2 L.
+
+Network (reaction-network layer :mod:`ness_core.networks`, k_B = 1, concentrations in c°):
+
+    uptake      Gx <-> G        (external glucose Gx held at ``density``)
+    glycolysis  G  <-> 2 L      (lumped pathway)
+    export      L  <-> Lx       (external lactate Lx held at ``lactate``)
+
+Standard chemical potentials μ°_G = μ°_Gx = 0 and μ°_L = μ°_Lx = (ΔG° − drive)/2, so the
+rate constants obey local detailed balance (k⁺ = k e^{−Δμ°/2T}, k⁻ = k e^{Δμ°/2T}) and the
+overall reaction Gx → 2 Lx has the free energy
+
+    ΔG = ΔG° − drive + T ln([Lx]² / [Gx])
+
+(``drive`` shifts the chemical driving force; the only cycle affinity is −ΔG/T). In the
+steady state the pathway flux J (net glycolysis rate per volume, c°/time) equals the uptake
+flux and half the export flux, and σ = J·(−ΔG)/T ≥ 0 (k_B/time per c°-volume).
+
+Two forms (``form``):
+
+* ``deterministic``: mass-action steady state by Newton from several starts; gap = −max Re
+  of the Jacobian eigenvalues; ``n_stable`` counts the stable states found.
+* ``stochastic``: chemical master equation for copy numbers at volume Ω (``volume``, the
+  number of molecules per c°) on a box grown until the stationary probability of states with a
+  transition cut by the box is below ``tolerance``; σ from the reaction fluxes; means ⟨n⟩/Ω.
+
+Linear response (Onsager): near ΔG = 0, J ≈ L_O (−ΔG/T), with the reactions in series
+(uptake, glycolysis, twice export per glucose) adding their resistances:
+1/L_O = 1/w_up + 1/w_gly + 4/w_exp, w_ρ = √(v⁺_ρ v⁻_ρ) the exchange rate of reaction ρ at
+the reference state G = [Gx], L = [Lx] (the equilibrium state at ΔG = 0).
+``current_linear`` = L_O (−ΔG/T) marks the Onsager region where it matches ``current``.
+With k_uptake = k_export = k the carbon content 2G + L relaxes exactly at rate k
+(d(2G + L)/dt = −k(2G + L) + const), so the gap cannot exceed k.
+
+References: H. Qian and D. A. Beard, Biophys. Chem. 114, 213 (2005) (thermodynamics of
+chemostatted biochemical networks); R. Rao and M. Esposito, Phys. Rev. X 6, 041064 (2016);
+L. Onsager, Phys. Rev. 37, 405 (1931); T. Jahnke and W. Huisinga, J. Math. Biol. 54, 1 (2007).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ness_core.model import Model, Observable, Parameter
+from ness_core.networks import (
+    deterministic_steady_states,
+    flux_entropy_production,
+    parse_network,
+    solve_cme,
+)
+
+NETWORK = parse_network({
+    "species": {"G": {"mu0": 0.0}, "L": {"mu0": "(dG0 - drive) / 2"}},
+    "chemostats": {
+        "Gx": {"concentration": "density", "mu0": 0.0},
+        "Lx": {"concentration": "lactate", "mu0": "(dG0 - drive) / 2"},
+    },
+    "reactions": {
+        "uptake": {"equation": "Gx <-> G", "rate": "k_uptake"},
+        "glycolysis": {"equation": "G <-> 2 L", "rate": "k_glycolysis"},
+        "export": {"equation": "L <-> Lx", "rate": "k_export"},
+    },
+    "composition": {"G": {"C": 6}, "Gx": {"C": 6}, "L": {"C": 3}, "Lx": {"C": 3}},
+})
+GLYCOLYSIS = 1  # index of the glycolysis reaction
+SECONDS_PER_STATE = 2e-5  # measured CME cost (stationary + gap), one core
+
+
+def _positive(name: str, default: float, unit: str, meaning: str, **kw: Any) -> Parameter:
+    return Parameter(name, default, unit, meaning, low=0.0, low_inclusive=False, **kw)
+
+
+class Chemostat(Model):
+    """Chemostatted glycolysis cell G → 2 L, deterministic and stochastic (DOMAIN.md S1).
+
+    Conventions, units and references: module docstring. Observables: ``current`` (pathway
+    flux J, c°/time), ``entropy_production`` (k_B/time per c°-volume), ``gap`` (1/time),
+    ``delta_g`` (ΔG, energy), ``affinity`` (−ΔG/T), ``onsager_coefficient`` and
+    ``current_linear`` (linear-response prediction), ``glucose`` and ``lactate_internal``
+    (steady-state concentrations, CME means ⟨n⟩/Ω), ``boundary_probability`` and
+    ``n_states`` (CME truncation; NaN in the deterministic form), ``n_stable`` (number of
+    stable deterministic steady states found).
+    """
+
+    name = "chemostat"
+    summary = "chemostatted cell: glucose uptake, lumped glycolysis G → 2 L, lactate export"
+    parameters = (
+        Parameter("drive", 0.0, "energy", "shift of the driving force: ΔG = ΔG° − drive + "
+                  "T ln([Lx]²/[Gx])", low=-50.0, high=50.0, axis="drive"),
+        _positive("temperature", 1.0, "energy", "temperature (k_B = 1)", axis="temperature"),
+        _positive("density", 1.0, "c°", "external glucose concentration [Gx]", axis="density"),
+        _positive("lactate", 1.0, "c°", "external lactate concentration [Lx]"),
+        Parameter("dG0", 0.0, "energy", "standard free energy ΔG° of G → 2 L",
+                  low=-50.0, high=50.0),
+        _positive("k_uptake", 1.0, "1/time", "uptake rate prefactor"),
+        _positive("k_glycolysis", 1.0, "1/time", "glycolysis rate prefactor"),
+        _positive("k_export", 1.0, "1/time", "export rate prefactor"),
+        Parameter("form", "deterministic", "", "mass-action ODE or chemical master equation",
+                  kind=str, choices=("deterministic", "stochastic")),
+        Parameter("volume", 20.0, "1/c°", "system size Ω: molecules per unit concentration",
+                  low=1.0, high=1e4),
+        Parameter("tolerance", 1e-8, "1", "CME: largest stationary probability of states "
+                  "cut by the truncation", low=0.0, high=1e-2, low_inclusive=False),
+        Parameter("max_states", 200_000, "1", "CME: largest truncated state space",
+                  kind=int, low=100),
+    )
+    observables = (
+        Observable("current", "c°/time", "pathway flux (net glycolysis rate per volume)"),
+        Observable("entropy_production", "k_B/(time c°^-1)", "entropy production per volume"),
+        Observable("gap", "1/time", "slowest relaxation rate"),
+        Observable("delta_g", "energy", "free energy ΔG of the overall reaction Gx → 2 Lx"),
+        Observable("affinity", "k_B", "affinity −ΔG/T"),
+        Observable("onsager_coefficient", "c°/time", "linear-response coefficient L_O"),
+        Observable("current_linear", "c°/time", "Onsager prediction L_O·(−ΔG/T)"),
+        Observable("glucose", "c°", "internal glucose concentration"),
+        Observable("lactate_internal", "c°", "internal lactate concentration"),
+        Observable("boundary_probability", "1", "CME probability on the truncation boundary"),
+        Observable("n_states", "1", "CME truncated state-space size"),
+        Observable("n_stable", "1", "number of stable deterministic steady states found"),
+    )
+
+    def check(self, params: dict[str, Any]) -> None:
+        """Rate constants must be finite (|Δμ°|/2T ≤ 700): ParameterError naming the reaction."""
+        NETWORK.kinetics(params)
+
+    def solve(self, params: dict[str, Any]) -> dict[str, Any]:
+        kin = NETWORK.kinetics(params)
+        t = params["temperature"]
+        delta_g = (params["dG0"] - params["drive"]
+                   + t * math.log(params["lactate"] ** 2 / params["density"]))
+        onsager = onsager_coefficient(params)
+        out = {
+            "delta_g": delta_g,
+            "affinity": -delta_g / t,
+            "onsager_coefficient": onsager,
+            "current_linear": onsager * (-delta_g / t),
+        }
+        det = deterministic_steady_states(
+            kin, np.array([params["density"], params["lactate"]]))
+        if not det.states:
+            return {**out, **_nan_core(), "n_stable": 0.0, "status": det.status}
+        steady = det.states[0]
+        out["n_stable"] = float(det.n_stable)
+        status = "ok" if det.n_stable == 1 else f"{det.n_stable} stable states"
+        if params["form"] == "deterministic":
+            vp, vm = kin.one_way_rates(steady.concentrations)
+            return {**out, "current": vp[GLYCOLYSIS] - vm[GLYCOLYSIS],
+                    "entropy_production": flux_entropy_production(vp, vm),
+                    "gap": steady.gap, "glucose": steady.concentrations[0],
+                    "lactate_internal": steady.concentrations[1],
+                    "boundary_probability": math.nan, "n_states": math.nan,
+                    "residual": steady.residual, "status": status}
+        omega = params["volume"]
+        cme = solve_cme(kin, omega, np.round(omega * steady.concentrations).astype(int),
+                        tol=params["tolerance"], max_states=params["max_states"])
+        return {**out,
+                "current": cme.forward_flux[GLYCOLYSIS] - cme.backward_flux[GLYCOLYSIS],
+                "entropy_production": cme.entropy_production, "gap": cme.gap,
+                "glucose": cme.mean[0], "lactate_internal": cme.mean[1],
+                "boundary_probability": cme.boundary_probability,
+                "n_states": float(len(cme.states)), "residual": cme.residual,
+                "status": cme.status if cme.status != "ok" else status}
+
+    def cost_estimate(self, params: dict[str, Any]) -> float:
+        """CME: ~2e-5 s per state of the box around Ω·c; deterministic: ~0.01 s."""
+        if params["form"] == "deterministic":
+            return 0.01
+        sizes = [params["volume"] * c for c in (params["density"], params["lactate"])]
+        n = math.prod(m + 6 * math.sqrt(m) + 11 for m in sizes)
+        return max(0.01, SECONDS_PER_STATE * min(n, params["max_states"]))
+
+
+def onsager_coefficient(params: dict[str, Any]) -> float:
+    """L_O = 1/(1/w_up + 1/w_gly + 4/w_exp) at G = [Gx], L = [Lx] (module docstring)."""
+    kin = NETWORK.kinetics(params)
+    vp, vm = kin.one_way_rates(np.array([params["density"], params["lactate"]]))
+    w = np.sqrt(vp * vm)
+    return float(1.0 / (1.0 / w[0] + 1.0 / w[1] + 4.0 / w[2]))
+
+
+def _nan_core() -> dict[str, float]:
+    names = ("current", "entropy_production", "gap", "glucose", "lactate_internal",
+             "boundary_probability", "n_states", "residual")
+    return dict.fromkeys(names, math.nan)
