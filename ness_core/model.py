@@ -228,6 +228,12 @@ class Model:
         """
         return DEFAULT_POINT_SECONDS
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """True where detailed balance holds exactly at ``params`` (resolved): there every
+        current and the entropy production must vanish, which reports check. The default,
+        for models that declare no such point, is False."""
+        return False
+
     def reference_lines(self, x: str, y: str) -> list[tuple[Any, Any, str]]:
         """Known curves in the plane of parameters ``x`` (horizontal) and ``y`` (vertical).
 

@@ -127,6 +127,10 @@ class Chaperone(Model):
         Observable("bound_fraction", "1", "probability of a chaperone-bound state"),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """No ATP driving (Δμ_ATP = 0): detailed balance."""
+        return params["drive"] == 0
+
     def check(self, params: dict[str, Any]) -> None:
         if abs(params["drive"]) > MAX_DRIVE_OVER_T * params["temperature"]:
             raise ParameterError(

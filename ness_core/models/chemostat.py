@@ -122,6 +122,13 @@ class Chemostat(Model):
         Observable("n_stable", "1", "number of stable deterministic steady states found"),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """ΔG = 0 (to round-off): the chemostats are at chemical equilibrium."""
+        delta_g = (params["dG0"] - params["drive"]
+                   + params["temperature"] * math.log(params["lactate"] ** 2 / params["density"]))
+        scale = max(1.0, abs(params["dG0"]), abs(params["drive"]))
+        return abs(delta_g) <= 1e-12 * scale
+
     def check(self, params: dict[str, Any]) -> None:
         """Rate constants must be finite (|Δμ°|/2T ≤ 700): ParameterError naming the reaction."""
         NETWORK.kinetics(params)

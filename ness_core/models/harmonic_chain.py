@@ -107,6 +107,11 @@ class HarmonicChain(Model):
         Observable("rll_current", "energy/time", "Rieder–Lebowitz–Lieb N → ∞ heat current"),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """Baths at equal temperature."""
+        t_left, t_right = two_bath_temperatures(params)
+        return t_left == t_right
+
     def check(self, params: dict[str, Any]) -> None:
         check_bath_temperatures(params)
 

@@ -84,6 +84,10 @@ class Qubit(Model):
         Observable("coherence", "1", "magnitude of the dipole |⟨σ⁻⟩|"),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """Undriven (Ω = 0): the bath's Gibbs state."""
+        return params["drive"] == 0
+
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         hamiltonian, jumps = qubit_operators(params)
         liouvillian = Liouvillian(hamiltonian, jumps)

@@ -169,6 +169,11 @@ class Wire(Model):
                    "Landauer–Büttiker heat current from the left lead"),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """Leads at equal temperature and chemical potential."""
+        t_left, t_right, mu_left, mu_right = lead_parameters(params)
+        return t_left == t_right and mu_left == mu_right
+
     def check(self, params: dict[str, Any]) -> None:
         check_bath_temperatures(params)
 

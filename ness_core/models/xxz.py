@@ -123,6 +123,10 @@ class Xxz(Model):
         Observable("magnetization_profile", "1", "magnetisation ⟨σᶻ_j⟩", dims=("site",)),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """Unbiased boundaries (μ = 0): the identity/2^L state."""
+        return params["drive"] == 0
+
     def check(self, params: dict[str, Any]) -> None:
         """The q = 0 block and the GMRES basis must fit in memory: L <= ``MAX_SITES``."""
         length = params["L"]
