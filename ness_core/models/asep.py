@@ -44,6 +44,18 @@ Methods (``method``):
   the statistical error is ``current_stderr``). sigma = J·A is then an unbiased estimate
   that may be slightly negative within its error bar where J ≈ 0.
 
+Fluctuations (``fluctuations=true``, method ``exact`` only, L >= 2; other methods and L = 1
+raise :class:`ParameterError` rather than return NaNs): the counted current Q_t is the net
+number of particles crossing the L + 1 bonds, each jump weighted 1/(L + 1), so that its mean
+is ``current`` (the mean of the bond currents). Counts across two bonds differ by at most L
+(the particles in between), so every bond, and every such average, has the same scaled
+variance ``current_variance`` = lim Var(Q_t)/t, computed with the Drazin inverse of the
+generator (:meth:`MarkovGenerator.current_cumulants`, one extra linear solve). Also
+``fano_factor`` = D/|J|, ``tur_ratio`` = D·sigma/J² (>= 2 by the thermodynamic uncertainty
+relation; inf for the TASEP, where sigma = inf; NaN at J = 0) and ``density_correlation``,
+the connected two-point function <tau_i tau_j> − <tau_i><tau_j>, dims (``site_i``, ``site_j``).
+With ``fluctuations=false`` the scalars are NaN and the correlation an empty (0, 0) array.
+
 Defaults: L = 10, rho_left = 1, rho_right = 0, drive = inf (TASEP with alpha = beta = 1:
 the maximal-current phase), method = "exact".
 
@@ -53,6 +65,8 @@ B. Derrida, M. R. Evans, V. Hakim, V. Pasquier, J. Phys. A 26, 1493 (1993) (exac
 solution, Z_L, J and density profile).
 M. Uchiyama, T. Sasamoto, M. Wadati, J. Phys. A 37, 4985 (2004) (ASEP with all four boundary
 rates; kappa± and the phase diagram).
+B. Derrida, J. Stat. Mech. P07023 (2007) (SSEP between reservoirs: linear profile and the
+long-range connected correlation).
 J. de Gier, F. H. L. Essler, Phys. Rev. Lett. 95, 240601 (2005) (spectral gap, L^(−3/2) in the
 maximal-current phase).
 """
@@ -69,7 +83,7 @@ from scipy.special import gammaln, logsumexp
 
 from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter
-from ness_core.solvers.markov import MarkovGenerator
+from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
 
 EXACT_MAX_L = 20
 FORMULA_PROFILE_MAX_L = 2_000
@@ -188,6 +202,40 @@ def bond_currents(p: np.ndarray, L: int, rates: Rates) -> np.ndarray:
     return np.array([left, *bulk, right])
 
 
+def density_correlation(p: np.ndarray, L: int) -> np.ndarray:
+    """Connected two-point function <tau_i tau_j> − <tau_i><tau_j>, shape (L, L), i, j = 1..L.
+
+    O(L² 2^L) from the configuration probabilities p (shape (2^L,)); the diagonal is
+    rho_i (1 − rho_i).
+    """
+    states = np.arange(2**L, dtype=np.int64)
+    rho = site_densities(p, L)
+    joint = np.array([site_densities(p * ((states >> k) & 1), L) for k in range(L)])
+    return joint - np.outer(rho, rho)
+
+
+def bond_weights(generator: MarkovGenerator, L: int, bonds: list[int] | None = None
+                 ) -> np.ndarray:
+    """Counting weights of the net particle flow across ``bonds`` on the canonical edges.
+
+    Bond 0 joins the left reservoir to site 1, bond k (1 <= k <= L − 1) sites k and k + 1,
+    bond L site L to the right reservoir. A rightward jump across a chosen bond counts
+    +1/len(bonds), a leftward one −1/len(bonds); ``None`` chooses all L + 1 bonds. Needs
+    L >= 2 (at L = 1 the two reservoirs flip the same bit and their jumps merge into one
+    edge).
+    """
+    if L < 2:
+        raise ValueError("counting across a bond needs L >= 2")
+    chosen = np.arange(L + 1) if bonds is None else np.asarray(bonds)
+    src, flip = generator.source, generator.source ^ generator.target
+    low = flip & -flip  # the lower flipped bit: bit k of a bulk hop k+1 <-> k+2
+    bulk = flip != low
+    bond = np.where(bulk, np.log2(low).astype(np.int64) + 1, np.where(flip == 1, 0, L))
+    rightward = np.where(bulk | (bond == L), (src & low) != 0, (src & 1) == 0)
+    sign = np.where(rightward, 1.0, -1.0)
+    return np.where(np.isin(bond, chosen), sign / chosen.size, 0.0)
+
+
 def exact_generator(L: int, rates: Rates) -> MarkovGenerator:
     """The ASEP master-equation generator on 2^L states."""
     return MarkovGenerator(2**L, *transitions(L, rates))
@@ -199,11 +247,19 @@ def _solve_exact(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, Any]
     p = state.probabilities
     status = state.status
     gap = generator.spectral_gap().gap if status == "ok" else math.nan
+    variance, correlation = math.nan, np.empty((0, 0))
+    if params["fluctuations"] and status == "ok":
+        cumulants = generator.current_cumulants(bond_weights(generator, L), state)
+        variance, correlation = cumulants.variance, density_correlation(p, L)
+        if cumulants.status != "ok":
+            status = cumulants.status
     return {
         "current": float(np.mean(bond_currents(p, L, rates))),
         "current_stderr": 0.0,
         "density_profile": site_densities(p, L),
         "gap": gap,
+        "current_variance": variance,
+        "density_correlation": correlation,
         "residual": state.residual,
         "status": status,
     }
@@ -296,6 +352,8 @@ def _solve_formula(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, An
         "current_stderr": 0.0,
         "density_profile": profile,
         "gap": math.nan,
+        "current_variance": math.nan,
+        "density_correlation": np.empty((0, 0)),
         "residual": 0.0,
         "status": status,
     }
@@ -449,6 +507,8 @@ def _solve_mc(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, Any]:
         "current_stderr": run.current_stderr,
         "density_profile": run.density_profile,
         "gap": math.nan,
+        "current_variance": math.nan,
+        "density_correlation": np.empty((0, 0)),
         "residual": math.nan,
         "status": "ok",
     }
@@ -467,7 +527,9 @@ class Asep(Model):
 
     Observables: ``current`` (particles per unit time 1/p across a bond, positive to the
     right), ``current_stderr``, ``entropy_production`` (J·A), ``affinity`` (A),
-    ``gap`` (exact only), ``density_profile`` (dims ``site``), ``phase`` (LD/HD/MC).
+    ``gap`` (exact only), ``density_profile`` (dims ``site``), ``phase`` (LD/HD/MC); with
+    ``fluctuations=true`` (exact only) ``current_variance``, ``fano_factor``, ``tur_ratio``
+    and ``density_correlation`` (dims ``site_i``, ``site_j``), else NaN / empty.
     """
 
     name = "asep"
@@ -492,6 +554,9 @@ class Asep(Model):
         Parameter("seed", 0, "", "random seed (method='mc')", kind=int, low=0, high=2**63 - 1),
         Parameter("sweeps", 100_000, "time", "simulated time of method='mc' in units of 1/p",
                   kind=int, low=1000),
+        Parameter("fluctuations", False, "",
+                  "also compute current fluctuations and density correlations (method='exact')",
+                  kind=bool),
     )
     observables = (
         Observable("current", "1/time", "particle current across a bond (rightward)"),
@@ -501,6 +566,13 @@ class Asep(Model):
         Observable("gap", "1/time", "spectral gap of the master-equation generator"),
         Observable("density_profile", "1", "mean site occupation", dims=("site",)),
         Observable("phase", "", "phase of the infinite-L diagram (LD, HD or MC)", kind=str),
+        Observable("current_variance", "1/time",
+                   "scaled variance lim Var(Q_t)/t of the bond-averaged particle count"),
+        Observable("fano_factor", "1", "Fano factor current_variance/|current|"),
+        Observable("tur_ratio", "1",
+                   "current_variance·entropy_production/current² (TUR: >= 2)"),
+        Observable("density_correlation", "1", "connected density correlation "
+                   "<tau_i tau_j> - <tau_i><tau_j>", dims=("site_i", "site_j")),
     )
 
     def check(self, params: dict[str, Any]) -> None:
@@ -522,14 +594,20 @@ class Asep(Model):
                 f"to 0 (got q={rates.q:g}, gamma={rates.gamma:g}, delta={rates.delta:g}); "
                 "set drive=inf or q=0, and gamma=0, delta=0"
             )
+        if params["fluctuations"] and (method != "exact" or L < 2):
+            raise ParameterError(
+                f"parameter 'fluctuations': true needs method='exact' and L >= 2 (got "
+                f"method={method!r}, L={L}); set fluctuations=false"
+            )
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         """Seconds per point: exact NESS + gap grows ~2.3× per site (measured 0.02 s at L = 10,
-        0.6 s at L = 14, 3 s at L = 16), formula is O(L) (O(L²) with the profile), MC is
+        0.6 s at L = 14, 3 s at L = 16; ``fluctuations`` adds one minor solve, +30 %,
+        benchmarks/counting_statistics.py), formula is O(L) (O(L²) with the profile), MC is
         sweeps·L hop attempts."""
         L = params["L"]
         if params["method"] == "exact":
-            return 0.02 * 2.3 ** (L - 10)
+            return 0.02 * 2.3 ** (L - 10) * (1.3 if params["fluctuations"] else 1.0)
         if params["method"] == "formula":
             return 1e-3 + (5e-7 * L * L if L <= FORMULA_PROFILE_MAX_L else 1e-6 * L)
         return 2e-8 * params["sweeps"] * L
@@ -553,5 +631,7 @@ class Asep(Model):
         a = affinity(rates, L)
         result["affinity"] = a
         result["entropy_production"] = entropy_production(result["current"], a)
+        result.update(current_fluctuations(result["current"], result["current_variance"],
+                                           result["entropy_production"]))
         result["phase"] = phase_label(*effective_densities(rates))
         return result

@@ -9,6 +9,12 @@ terms cancel around the cycle, so the cycle affinity is A = ln(Π k_cw / Π k_cc
 = 3·drive/temperature, and Kolmogorov's criterion (detailed balance) holds iff drive = 0.
 The cycle current J is the net W→C probability flux (positive = clockwise); the
 Schnakenberg entropy production of a unicyclic network is σ = J·A.
+
+With ``fluctuations=true`` the counted current Q_t is the net number of W→C jumps (+1 for
+W→C, −1 for C→W); its scaled variance D = lim Var(Q_t)/t comes from the Drazin inverse of the
+rate matrix (:meth:`MarkovGenerator.current_cumulants`, no finite differences). Any edge of
+the cycle gives the same D (the counts differ by a bounded amount), and by the
+thermodynamic uncertainty relation D·σ/J² >= 2, with equality approached as drive → 0.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ness_core.model import Model, Observable, Parameter
-from ness_core.solvers.markov import MarkovGenerator
+from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
 
 STATES = ("W", "C", "I")
 CLOCKWISE = ((0, 1), (1, 2), (2, 0))  # W→C, C→I, I→W
@@ -47,7 +53,9 @@ class Climate(Model):
     Observables: ``current`` (net W→C flux, 1/time), ``entropy_production`` (Schnakenberg,
     k_B/time), ``gap`` and ``gap_imag`` (relaxation rate and oscillation frequency of the
     slowest mode), ``affinity`` (cycle affinity from the rates, k_B), ``p_warm``,
-    ``p_cool``, ``p_icy``. Rates spanning more than the floating-point range (very low
+    ``p_cool``, ``p_icy``; with ``fluctuations=true`` also ``current_variance``
+    (lim Var(Q_t)/t, 1/time), ``fano_factor`` (D/|J|) and ``tur_ratio`` (D·σ/J²), NaN
+    otherwise. Rates spanning more than the floating-point range (very low
     temperature) are rescaled by their largest value, which leaves the populations unchanged
     and multiplies currents and gap back afterwards.
     """
@@ -76,6 +84,8 @@ class Climate(Model):
         Parameter("E_W", 0.0, "energy", "energy of the warm state"),
         Parameter("E_C", -0.5, "energy", "energy of the cool state"),
         Parameter("E_I", -1.0, "energy", "energy of the icy state"),
+        Parameter("fluctuations", False, "", "also compute the current's scaled variance",
+                  kind=bool),
     )
     observables = (
         Observable("current", "1/time", "net clockwise cycle current (W→C flux)"),
@@ -86,6 +96,11 @@ class Climate(Model):
         Observable("p_warm", "1", "stationary probability of the warm state"),
         Observable("p_cool", "1", "stationary probability of the cool state"),
         Observable("p_icy", "1", "stationary probability of the icy state"),
+        Observable("current_variance", "1/time",
+                   "scaled variance lim Var(Q_t)/t of the W→C jump count"),
+        Observable("fano_factor", "1", "Fano factor current_variance/|current|"),
+        Observable("tur_ratio", "1",
+                   "current_variance·entropy_production/current² (TUR: >= 2)"),
     )
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -102,15 +117,21 @@ class Climate(Model):
         ((cycle, affinity),) = generator.cycle_affinities()
         unit = math.exp(scale)
         current = generator.current(p, 0, 1) * unit
+        sigma = generator.entropy_production(p) * unit
+        variance = math.nan
+        if params["fluctuations"]:
+            weight = generator.edge_weights([0, 1], [1, 0], [1.0, -1.0])
+            variance = generator.current_cumulants(weight, state).variance * unit
         return {
             "current": current,
-            "entropy_production": generator.entropy_production(p) * unit,
+            "entropy_production": sigma,
             "gap": spectrum.gap * unit,
             "gap_imag": spectrum.imag * unit,
             "affinity": _clockwise(cycle) * affinity,
             "p_warm": p[0],
             "p_cool": p[1],
             "p_icy": p[2],
+            **current_fluctuations(current, variance, sigma),
             "residual": state.residual,
             "status": status if state.status == "ok" else state.status,
         }

@@ -10,16 +10,25 @@ Conventions (binding for every model built on this module), k_B = 1:
 * the entropy production is Schnakenberg's
   sigma = sum_{pairs} (k_ij p_i - k_ji p_j) ln(k_ij p_i / (k_ji p_j)) >= 0;
 * the spectral gap is -Re(lambda_1), lambda_1 the eigenvalue of W other than the stationary 0
-  with the largest real part.
+  with the largest real part;
+* a counted current gives each edge a weight w_e (e.g. +1 for i -> j, -1 for j -> i); Q_t is
+  the sum of the weights of the jumps made up to time t. Its scaled cumulant generating
+  function theta(s) = lim ln E[exp(s Q_t)] / t is the eigenvalue with the largest real part
+  of the tilted generator W(s) (W with the off-diagonal entry of every edge multiplied by
+  exp(s w_e)); the mean current is theta'(0) and lim Var(Q_t)/t = theta''(0).
 
 References: J. Schnakenberg, Rev. Mod. Phys. 48, 571 (1976) (network theory, cycle
 affinities, entropy production); T. L. Hill, *Free Energy Transduction in Biology* (1977)
 (matrix-tree theorem for stationary states); C. D. Meyer, SIAM Rev. 17, 443 (1975) (group
-inverse of a singular M-matrix, used for shift-invert at the zero eigenvalue).
+inverse of a singular M-matrix, used for shift-invert at the zero eigenvalue); J. L. Lebowitz,
+H. Spohn, J. Stat. Phys. 95, 333 (1999) (tilted generator, Gallavotti-Cohen symmetry);
+Z. Koza, J. Phys. A 32, 7637 (1999) and M. Bruderer et al., New J. Phys. 16, 033030 (2014)
+(current cumulants by perturbation theory on the tilted generator).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -87,6 +96,25 @@ class SpectralGap:
     gap: float
     imag: float
     method: str
+
+
+@dataclass(frozen=True)
+class CurrentCumulants:
+    """Mean and scaled variance of a counted current Q_t (``current_cumulants``).
+
+    Attributes
+    ----------
+    mean : float
+        J = theta'(0) = lim E[Q_t]/t (weight/time).
+    variance : float
+        D = theta''(0) = lim Var(Q_t)/t (weight²/time).
+    status : str
+        ``"ok"`` or a short reason; both values are NaN unless ``"ok"``.
+    """
+
+    mean: float
+    variance: float
+    status: str
 
 
 class MarkovGenerator:
@@ -414,6 +442,179 @@ class MarkovGenerator:
                      ("dense", "arnoldi"))
         return GAP_METHODS[name](self)
 
+    # ------------------------------------------------------------------ counting statistics
+    def edge_weights(self, source: ArrayLike, target: ArrayLike, weight: ArrayLike) -> np.ndarray:
+        """Counting weights on the canonical edges from a list of counted jumps.
+
+        Parameters
+        ----------
+        source, target : array_like of int, shape (m,)
+            Counted jumps ``source[c] -> target[c]``.
+        weight : array_like of float, shape (m,)
+            Amount added to Q_t by each such jump (e.g. +1 / -1 for the two directions of
+            a pair).
+
+        Returns
+        -------
+        ndarray, shape (n_edges,)
+            w_e aligned with ``self.source``, ``self.target``; 0 on uncounted edges. A
+            counted jump that is not an edge (zero rate) never happens and is ignored;
+            repeated jumps add their weights.
+        """
+        src = np.asarray(source, dtype=np.int64)
+        tgt = np.asarray(target, dtype=np.int64)
+        w = np.asarray(weight, dtype=float)
+        if not (src.shape == tgt.shape == w.shape and w.ndim == 1):
+            raise ValueError("source, target and weight must be 1-d arrays of equal length")
+        if np.any((src < 0) | (src >= self.n_states) | (tgt < 0) | (tgt >= self.n_states)):
+            raise ValueError(f"counted jump with a state index outside [0, {self.n_states})")
+        edge_key = self.source * self.n_states + self.target  # sorted: canonical order
+        key = src * self.n_states + tgt
+        pos = np.minimum(np.searchsorted(edge_key, key), max(edge_key.size - 1, 0))
+        found = edge_key[pos] == key if edge_key.size else np.zeros(key.size, dtype=bool)
+        out = np.zeros(self.rate.size)
+        np.add.at(out, pos[found], w[found])
+        return out
+
+    def tilted_matrix(self, weight: ArrayLike, s: float) -> sp.csc_matrix:
+        """Tilted generator W(s): W with the entry of every edge e multiplied by exp(s w_e).
+
+        Parameters
+        ----------
+        weight : array_like of float, shape (n_edges,)
+            Counting weights on the canonical edges (:meth:`edge_weights`).
+        s : float
+            Counting field (1/weight).
+        """
+        w = self._check_weight(weight)
+        tilted = sp.csc_matrix((self.rate * np.exp(s * w), (self.target, self.source)),
+                               shape=(self.n_states, self.n_states))
+        return tilted + sp.diags(self.matrix.diagonal(), format="csc")
+
+    def scgf(self, weight: ArrayLike, s: ArrayLike, method: str = "auto") -> np.ndarray:
+        """Scaled cumulant generating function theta(s) = lim ln E[exp(s Q_t)] / t.
+
+        theta(s) is the eigenvalue of :meth:`tilted_matrix` with the largest real part; for
+        an irreducible chain it is real (Perron-Frobenius applied to W(s) + c I), convex,
+        theta(0) = 0, and by Gallavotti-Cohen theta(s) = theta(-s - A) when Q_t counts a
+        cycle whose affinity is A (unicyclic networks; Lebowitz & Spohn 1999).
+
+        Parameters
+        ----------
+        weight : array_like of float, shape (n_edges,)
+            Counting weights on the canonical edges (:meth:`edge_weights`).
+        s : array_like of float
+            Counting fields (1/weight), any shape.
+        method : {"auto", "dense", "arnoldi"}, default "auto"
+            ``"dense"``: all eigenvalues of W(s) (LAPACK geev), O(n^3) per field.
+            ``"arnoldi"``: the rightmost eigenvalue by ARPACK (``which="LR"``, matrix-vector
+            products only), started from the eigenvector of the previous field of the
+            flattened grid (from the uniform vector at the first), so a finely spaced grid
+            costs few iterations per point. ``"auto"``: dense up to ``DENSE_MAX_STATES``.
+
+        Returns
+        -------
+        ndarray, shape of ``s``
+            theta(s) (1/time); the real part if ARPACK returns a complex Ritz value.
+        """
+        name = _pick(method, SCGF_METHODS, self.n_states <= DENSE_MAX_STATES,
+                     ("dense", "arnoldi"))
+        fields = np.asarray(s, dtype=float)
+        weight = self._check_weight(weight)
+        return SCGF_METHODS[name](self, weight, fields.ravel()).reshape(fields.shape)
+
+    def current_cumulants(self, weight: ArrayLike, state: StationaryState) -> CurrentCumulants:
+        """Mean J = theta'(0) and scaled variance D = theta''(0) of a counted current.
+
+        Exact second-order perturbation theory of the Perron eigenvalue of W(s) = W + s W_1
+        + s²/2 W_2 + ..., (W_k)[j, i] = sum of w_e^k rate_e over the edges e: i -> j (Koza
+        1999; Bruderer et al. 2014). The left eigenvector at s = 0 is (1, ..., 1), the right
+        one p, and the first-order correction of the right eigenvector is -W^# W_1 p, so
+
+            J = sum_e w_e rate_e p[source_e],
+            D = sum_e w_e² rate_e p[source_e] + 2 a · (-W)^# (W_1 p - J p),
+            a_i = sum_{e: source_e = i} w_e rate_e   (the mean weight rate out of state i),
+
+        with W^# the group (Drazin) inverse of W: W^# b for sum(b) = 0 is the solution of
+        W x = b with sum(x) = 0. It costs one solve with the pinned minor W[~r, ~r] of
+        :meth:`stationary`, then a projection (as in the shift-invert of
+        :meth:`spectral_gap`): with ``state.method == "direct"`` the stored sparse LU is
+        reused; with ``"iterative"`` one more Jacobi-BiCGSTAB solve to the same tolerance.
+        No finite differences.
+
+        Parameters
+        ----------
+        weight : array_like of float, shape (n_edges,)
+            Counting weights on the canonical edges (:meth:`edge_weights`).
+        state : StationaryState
+            The result of :meth:`stationary` for this generator.
+
+        Returns
+        -------
+        CurrentCumulants
+            NaN with the reason in ``status`` if ``state`` failed or the solve did not
+            converge.
+
+        Notes
+        -----
+        Measured on the open ASEP (benchmarks/counting_statistics.py, one loaded 2-core
+        machine), seconds stationary / cumulants: iterative 0.025 / 0.021 at 2^12 states,
+        0.09 / 0.08 at 2^14, 0.36 / 0.37 at 2^16 (the extra solve costs about as much as
+        the stationary one); direct 0.37 / 0.005 at 2^12, 14 / 0.05 at 2^14 (the LU
+        dominates, the back-substitution is ~1 %).
+        """
+        w = self._check_weight(weight)
+        if state.status != "ok":
+            return CurrentCumulants(math.nan, math.nan, f"no stationary state: {state.status}")
+        p = state.probabilities
+        flux = self.probability_fluxes(p)
+        mean = float(np.sum(w * flux))
+        if self.n_states == 1:
+            return CurrentCumulants(mean, float(np.sum(w * w * flux)), "ok")
+        escape = np.bincount(self.source, weights=w * self.rate, minlength=self.n_states)
+        drift = np.bincount(self.target, weights=w * flux, minlength=self.n_states) - mean * p
+        x, status = self._group_inverse(p, drift, state.method)
+        if status != "ok":
+            return CurrentCumulants(math.nan, math.nan, status)
+        variance = float(np.sum(w * w * flux) - 2.0 * escape @ x)
+        return CurrentCumulants(mean, variance, "ok")
+
+    def _group_inverse(self, p: np.ndarray, b: np.ndarray, method: str,
+                       tol: float = 1e-12) -> tuple[np.ndarray, str]:
+        """W^# b: solve W x = b (b projected onto sum 0) with x_r = 0, then make sum(x) = 0.
+
+        The rows ~r of W x = b are the minor system; row r then holds because the columns
+        of W and the projected b sum to zero. ``method`` "direct" uses the stored LU,
+        "iterative" Jacobi-BiCGSTAB with the stopping rule of :meth:`stationary`.
+        """
+        b = b - p * b.sum()
+        keep = np.arange(self.n_states) != self._reference_state
+        rhs = np.ascontiguousarray(b[keep])
+        status = "ok"
+        size = float(np.linalg.norm(rhs))
+        if size == 0.0:
+            solution = rhs
+        elif method == "direct":
+            solution = self._minor_lu.solve(rhs)
+        else:
+            # Unit right-hand side: BiCGSTAB's breakdown thresholds are absolute (eps²).
+            unit = rhs / size
+            solution, count, converged = _bicgstab_minor(
+                self, unit, unit / self._minor[0].diagonal(), tol, floor=1.0)
+            solution = solution * size
+            if not converged:
+                status = f"group inverse not converged after {count} iterations"
+        x = np.zeros(self.n_states)
+        x[keep] = solution
+        return x - p * x.sum(), status
+
+    def _check_weight(self, weight: ArrayLike) -> np.ndarray:
+        w = np.asarray(weight, dtype=float)
+        if w.shape != self.rate.shape:
+            raise ValueError(f"weight must have shape ({self.rate.size},) (one per canonical "
+                             f"edge, see edge_weights), got {w.shape}")
+        return w
+
     # ------------------------------------------------------------------ graph structure
     def is_irreducible(self) -> bool:
         """True if every state can reach every other (one strongly connected component)."""
@@ -513,6 +714,20 @@ ITERATIVE_RESTARTS = 10  # fresh starts (new shadow residual) after breakdown or
 
 def _stationary_iterative(gen: MarkovGenerator, tol: float) -> StationaryState:
     minor, rhs = gen._minor
+    x, count, converged = _bicgstab_minor(gen, rhs, rhs / minor.diagonal(), tol)
+    status = "ok" if converged else f"not converged after {count} iterations"
+    return gen._finish_state(x, "iterative", count, status)
+
+
+def _bicgstab_minor(gen: MarkovGenerator, rhs: np.ndarray, x0: np.ndarray, tol: float,
+                    floor: float = 0.0) -> tuple[np.ndarray, int, bool]:
+    """Solve W[~r, ~r] x = rhs by Jacobi-preconditioned BiCGSTAB with restarts.
+
+    Stops when ||W[~r, ~r] x - rhs||_2 <= tol * (||diag(W)[~r] x||_2 + floor) (imbalance
+    relative to the outflow of the iterate; a ``floor`` ~ ||rhs|| keeps it attainable when the
+    solution is ~0). Returns x, the iterations used and whether it converged.
+    """
+    minor = gen._minor[0]
     minor_csr = minor.tocsr()
     diagonal = minor.diagonal()
     jacobi = spla.LinearOperator(minor.shape, lambda v: v / diagonal)
@@ -521,17 +736,17 @@ def _stationary_iterative(gen: MarkovGenerator, tol: float) -> StationaryState:
     def callback(_: np.ndarray) -> None:
         count[0] += 1
 
-    x = rhs / diagonal
+    x = x0
     for _ in range(ITERATIVE_RESTARTS):
         # Stop on the imbalance relative to the outflow of the current iterate.
-        target = tol * np.linalg.norm(diagonal * x)
+        target = tol * (np.linalg.norm(diagonal * x) + floor)
         x, _info = spla.bicgstab(minor_csr, rhs, x0=x, rtol=0.0, atol=target, M=jacobi,
                                  maxiter=ITERATIVE_MAXITER - count[0], callback=callback)
-        converged = np.linalg.norm(minor_csr @ x - rhs) <= tol * np.linalg.norm(diagonal * x)
+        residual = np.linalg.norm(minor_csr @ x - rhs)
+        converged = residual <= tol * (np.linalg.norm(diagonal * x) + floor)
         if converged or count[0] >= ITERATIVE_MAXITER:
             break
-    status = "ok" if converged else f"not converged after {count[0]} iterations"
-    return gen._finish_state(x, "iterative", count[0], status)
+    return x, count[0], bool(converged)
 
 
 STATIONARY_METHODS: dict[str, Callable[[MarkovGenerator, float], StationaryState]] = {
@@ -568,14 +783,9 @@ def _shift_invert_eigenvalues(gen: MarkovGenerator) -> np.ndarray:
     if state.status != "ok":
         raise np.linalg.LinAlgError(f"no unique stationary state: {state.status}")
     p = state.probabilities
-    lu = gen._minor_lu
-    keep = np.arange(n) != gen._reference_state
 
     def group_inverse(b: np.ndarray) -> np.ndarray:
-        b = b - p * b.sum()  # onto the range of W (zero total probability)
-        x = np.zeros(n)
-        x[keep] = lu.solve(np.ascontiguousarray(b[keep]))
-        return x - p * x.sum()  # remove the stationary component
+        return gen._group_inverse(p, b, "direct")[0]
 
     op = spla.LinearOperator((n, n), matvec=group_inverse, dtype=float)
     mu = spla.eigs(op, k=min(ARNOLDI_K, n - 2), which="LM", tol=ARNOLDI_TOL,
@@ -600,6 +810,50 @@ GAP_METHODS: dict[str, Callable[[MarkovGenerator], SpectralGap]] = {
     "dense": _gap_dense,
     "arnoldi": _gap_arnoldi,
 }
+
+
+def _scgf_dense(gen: MarkovGenerator, weight: np.ndarray, fields: np.ndarray) -> np.ndarray:
+    out = np.empty(fields.size)
+    for k, s in enumerate(fields):
+        out[k] = np.max(scipy.linalg.eigvals(gen.tilted_matrix(weight, s).toarray()).real)
+    return out
+
+
+def _scgf_arnoldi(gen: MarkovGenerator, weight: np.ndarray, fields: np.ndarray) -> np.ndarray:
+    out = np.empty(fields.size)
+    start = np.full(gen.n_states, 1.0 / gen.n_states)
+    for k, s in enumerate(fields):
+        lam, vec = spla.eigs(gen.tilted_matrix(weight, s).tocsr(), k=1, which="LR",
+                             ncv=min(ARNOLDI_NCV, gen.n_states - 1), tol=ARNOLDI_TOL, v0=start)
+        out[k] = lam[0].real
+        start = np.abs(vec[:, 0])  # the Perron vector has one sign
+    return out
+
+
+SCGF_METHODS: dict[str, Callable[[MarkovGenerator, np.ndarray, np.ndarray], np.ndarray]] = {
+    "dense": _scgf_dense,
+    "arnoldi": _scgf_arnoldi,
+}
+
+
+def current_fluctuations(mean: float, variance: float,
+                         entropy_production: float) -> dict[str, float]:
+    """Observables of a counted current from its cumulants (any unit of time).
+
+    Returns ``current_variance`` = D = lim Var(Q_t)/t, ``fano_factor`` = D/|J| and
+    ``tur_ratio`` = D sigma / J², which the thermodynamic uncertainty relation bounds below
+    by 2 for Markov jump processes (Barato & Seifert, PRL 114, 158101 (2015); Gingrich et
+    al., PRL 116, 120601 (2016)); it is reported as computed, never clipped. J = 0 gives
+    fano_factor = inf (D > 0) and tur_ratio = NaN (sigma = 0 at equilibrium: 0/0) or inf.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        j = np.float64(mean)
+        d = np.float64(variance)
+        return {
+            "current_variance": float(d),
+            "fano_factor": float(d / abs(j)),
+            "tur_ratio": float(d * np.float64(entropy_production) / (j * j)),
+        }
 
 
 # ---------------------------------------------------------------------- helpers
