@@ -9,12 +9,12 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install run report test lint clean
+.PHONY: install run report test test-cluster lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cluster]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +25,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+
+# A single-node SLURM on this machine (root; installs slurm-wlm + munge), then the tiny study
+# through workflow/profiles/slurm compared with a local run.
+test-cluster: install
+	bash tests/cluster/slurm-up
+	NESS_TEST_SLURM=1 $(BIN)/python -m pytest -s tests/cluster/test_slurm.py
 
 lint: install
 	$(BIN)/ruff check ness_core tests workflow benchmarks

@@ -1,18 +1,23 @@
 """The ``ness`` command.
 
 ``ness models`` lists the models, ``ness models NAME`` shows one model's parameters and
-observables, ``ness point NAME key=value ... [--json]`` evaluates one point. With ``--json``
-stdout holds exactly one JSON object: the ``evaluate`` dict with arrays as lists and
-non-finite floats as the strings ``"inf"``, ``"-inf"``, ``"nan"``. Bad input exits with
-status 2 and one line on stderr.
+observables, ``ness point NAME key=value ... [--json]`` evaluates one point, ``ness plan
+CONFIG [--json]`` shows what the workflow would run for a config (per study: points, jobs,
+chunk size, estimated CPU hours and memory, what exists under ``results/``) without writing
+anything. With ``--json`` stdout holds exactly one JSON object: for ``point`` the
+``evaluate`` dict with arrays as lists and non-finite floats as the strings ``"inf"``,
+``"-inf"``, ``"nan"``; for ``plan`` ``{"studies": [...]}``. Bad input exits with status 2
+and one line on stderr; a bad config gives the workflow's own ``config error: ...`` line.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +25,7 @@ import numpy as np
 from ness_core.errors import ParameterError
 
 EXIT_USAGE = 2
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,6 +94,36 @@ def _point_command(name: str, assignments: list[str], as_json: bool) -> None:
         print(f"{key}: {to_jsonable(value)}")
 
 
+def _plan_command(configfile: str, directory: str, as_json: bool) -> None:
+    import yaml
+
+    from ness_core import sweep
+
+    try:
+        with open(configfile) as fh:
+            config = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"cannot read config {configfile}: {exc}".splitlines()[0]) from None
+    if not isinstance(config, dict):
+        raise sweep.ConfigError("config: expected a mapping with 'studies'")
+    studies = sweep.load_config(config, SCHEMA)
+    plans = [sweep.summarize(study, Path(directory, "results", name, "chunks"))
+             for name, study in studies.items()]
+    if as_json:
+        print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans]}))
+        return
+    header = ("study", "model", "points", "jobs", "chunk", "CPU h", "CPU h todo", "mem MB",
+              "peak MB", "done jobs", "done points")
+    rows = [(p.study, p.model, p.points, p.jobs,
+             p.chunk_size or f"auto≤{p.max_chunk_points}", f"{p.cpu_hours:.3g}",
+             f"{p.cpu_hours_todo:.3g}", p.mem_mb,
+             "-" if p.peak_mem_mb is None else f"{p.peak_mem_mb:.0f}",
+             p.finished_jobs, p.finished_points) for p in plans]
+    widths = [max(len(str(r[k])) for r in (header, *rows)) for k in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths, strict=True)).rstrip())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="ness", description="Non-equilibrium steady states: models and sweeps.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -97,12 +133,24 @@ def main(argv: list[str] | None = None) -> int:
     point.add_argument("name")
     point.add_argument("assignments", nargs="*", metavar="key=value")
     point.add_argument("--json", action="store_true", help="print one JSON object")
+    plan = sub.add_parser("plan", help="what the workflow would run for a config, per study")
+    plan.add_argument("config", help="config file, as for snakemake --configfile")
+    plan.add_argument("-d", "--directory", default=".",
+                      help="working directory holding results/ (as snakemake -d)")
+    plan.add_argument("--json", action="store_true", help="print one JSON object")
+    from ness_core.sweep import ConfigError
+
     try:
         args = parser.parse_args(argv)
         if args.command == "models":
             _models_command(args.name)
         elif args.command == "point":
             _point_command(args.name, args.assignments, args.json)
+        elif args.command == "plan":
+            _plan_command(args.config, args.directory, args.json)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,7 +2,7 @@
 
 A *chunk file* holds the points of one chunk along a ``point`` dimension (coordinate: the
 point ids), one variable per observable, model dims such as ``site`` padded with NaN to the
-longest array in the chunk. :func:`assemble` turns the chunk files of a study into its
+longest array in the chunk. :func:`assemble` streams the chunk files of a study into its
 dataset: dims = swept axes (config order) + model dims, coordinates with ``units`` and
 ``long_name`` from the model's :class:`~ness_core.model.Parameter` declarations, variables
 with the :class:`~ness_core.model.Observable` attrs, global attrs for provenance. Model dims
@@ -97,31 +97,48 @@ def read_netcdf(path: str | os.PathLike) -> xr.Dataset:
         return ds.load()
 
 
-def assemble(study: Study, chunks: Sequence[xr.Dataset]) -> xr.Dataset:
-    """The study's dataset on its grid from chunk datasets (extra points are ignored)."""
+def assemble(study: Study, paths: Sequence[str | os.PathLike]) -> xr.Dataset:
+    """The study's dataset on its grid from its chunk files (extra points are ignored).
+
+    Streams: a first pass reads only each file's point ids and dim sizes, then every
+    observable is allocated once on the full grid and filled one chunk file at a time, so
+    peak memory is the dataset plus one chunk. A point held by several chunks is taken from
+    the first file that holds it.
+    """
     model = get_model(study.model)
     points = study.points()
-    location: dict[str, tuple[int, int]] = {}
-    for c, chunk in enumerate(chunks):
-        for i, pid in enumerate(chunk["point"].values):
-            location.setdefault(str(pid), (c, i))
-    missing = [p.id for p in points if p.id not in location]
-    if missing:
-        raise ValueError(f"study '{study.name}': {len(missing)} points have no result, "
-                         f"e.g. {missing[0]}")
+    row = {p.id: k for k, p in enumerate(points)}
+    sizes: dict[str, int] = {}
+    for path in paths:
+        with xr.open_dataset(path, engine=ENGINE) as chunk:
+            for dim, n in chunk.sizes.items():
+                if dim != "point":
+                    sizes[dim] = max(sizes.get(dim, 0), n)
+    out = {}
+    for obs in model.all_observables():
+        shape = (len(points), *(sizes.get(d, 0) for d in obs.dims))
+        out[obs.name] = (np.full(shape, "", dtype=object) if obs.kind is str
+                         else np.full(shape, np.nan))
+    filled = np.zeros(len(points), dtype=bool)
+    for path in paths:
+        chunk = read_netcdf(path)
+        rows = np.array([row.get(str(pid), -1) for pid in chunk["point"].values], dtype=int)
+        take = rows >= 0
+        take[take] = ~filled[rows[take]]
+        for name, array in out.items():
+            values = chunk[name].values[take]
+            array[(rows[take], *(slice(0, n) for n in values.shape[1:]))] = values
+        filled[rows[take]] = True
+    if not filled.all():
+        first = points[int(np.argmin(filled))].id
+        raise ValueError(f"study '{study.name}': {int((~filled).sum())} points have no result, "
+                         f"e.g. {first}")
     data = {}
     for obs in model.all_observables():
-        dims = tuple(chunks[0][obs.name].dims[1:])
-        shape = tuple(max(c.sizes[d] for c in chunks) for d in dims)
-        fill = "" if obs.kind is str else np.nan
-        out = np.full((len(points), *shape), fill, dtype=object if obs.kind is str else float)
-        per_chunk = [c[obs.name].values for c in chunks]
-        for k, p in enumerate(points):
-            c, i = location[p.id]
-            value = per_chunk[c][i]
-            out[(k, *(slice(0, n) for n in np.shape(value)))] = value
         attrs = {"units": obs.unit, "long_name": obs.long_name}
-        data[obs.name] = ((*study.axes, *dims), out.reshape(study.shape + shape), attrs)
+        array = out[obs.name]
+        data[obs.name] = ((*study.axes, *obs.dims), array.reshape(study.shape + array.shape[1:]),
+                          attrs)
     coords = {}
     for axis, values in study.axes.items():
         par = model.parameter(axis)

@@ -160,7 +160,9 @@ def build_report(studies: Mapping[str, Mapping[str, Any]],
 
 
 def write_report(text: str, path: str | os.PathLike) -> None:
-    """Write the HTML text, creating the directory."""
+    """Write the HTML text to a temporary file beside ``path`` and rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -15,6 +15,11 @@ computed and still useful, or planned and entirely wanted, and chunks only the r
 points; so re-running computes nothing, adding a value computes only the new points, and
 an interrupted run recomputes only the missing chunks. Because manifests are files, a job
 depends on its chunk id alone, also when a cluster job re-parses the workflow.
+
+Automatic chunks aim at jobs of :data:`TARGET_CHUNK_SECONDS`, from the model's
+``cost_estimate`` or, for a model that declares none, from timing a few of the points to
+chunk (:func:`measured_cost`). :func:`summarize` gives what ``ness plan`` prints: points,
+jobs, CPU hours, memory and what already exists, without writing anything.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +39,17 @@ from typing import Any
 import numpy as np
 
 from ness_core.errors import ParameterError
+from ness_core.model import Model
 from ness_core.models import get_model
 
 ID_LENGTH = 12  # hex digits of point and chunk ids (48 bits)
-TARGET_CHUNK_SECONDS = 2.0  # automatic chunks aim at jobs at least this long
-MAX_CHUNK_POINTS = 2000  # cap of automatic chunks, so one job never holds a whole sweep
+# A `script:` job pays ~1.5 s of interpreter start and imports (benchmarks/throughput.py,
+# 2-core machine): jobs of >= 30 s keep that near 5 %.
+TARGET_CHUNK_SECONDS = 30.0  # automatic chunks aim at jobs at least this long
+MAX_CHUNK_POINTS = 10_000  # cap of automatic chunks, so one job never holds a whole sweep
+MEASURE_SECONDS = 0.3  # time spent timing points of a model without a cost estimate
+MEASURE_POINTS = 50  # at most this many points are timed
+JOB_MEM_MB = 1000  # mem_mb of a simulate job at attempt 1 (interpreter ~200 MB + solve)
 FIGURE_KINDS = ("line", "heatmap", "loglog")
 OVERLAYS = ("phase_boundaries",)
 
@@ -72,12 +84,28 @@ class Study:
         return tuple(len(v) for v in self.axes.values())
 
     def points(self) -> list[Point]:
-        """All grid points in C order (the first axis varies slowest)."""
+        """All grid points in C order (the first axis varies slowest).
+
+        Parameters and ids equal ``model.resolve`` and :func:`point_id` of every point, built
+        without either: :func:`parse_study` has coerced and checked all values, and the
+        canonical JSON of a point is its fixed part with the axis values' pieces filled in.
+        """
         m = get_model(self.model)
+        base = {**{p.name: p.default for p in m.parameters}, **self.fixed}
+        keys = sorted(base)
+        pieces = [None if k in self.axes else _json_piece(k, base[k]) for k in keys]
+        slots = [keys.index(axis) for axis in self.axes]
+        axis_pieces = [[_json_piece(axis, v) for v in values]
+                       for axis, values in self.axes.items()]
+        head = '{"model":' + json.dumps(self.model) + ',"params":{'
         out = []
-        for coords in itertools.product(*self.axes.values()):
-            params = m.resolve({**self.fixed, **dict(zip(self.axes, coords, strict=True))})
-            out.append(Point(point_id(self.model, params), coords, params))
+        for index in itertools.product(*(range(len(v)) for v in self.axes.values())):
+            for slot, piece, i in zip(slots, axis_pieces, index, strict=True):
+                pieces[slot] = piece[i]
+            coords = tuple(values[i] for values, i in zip(self.axes.values(), index,
+                                                          strict=True))
+            params = {**base, **dict(zip(self.axes, coords, strict=True))}
+            out.append(Point(_hash(head + ",".join(pieces) + "}}"), coords, params))
         return out
 
     def config_hash(self) -> str:
@@ -100,21 +128,26 @@ class Chunk:
                 "points": [{"id": p.id, "params": p.params} for p in self.points]}
 
 
+def _canon(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {str(k): _canon(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    if isinstance(v, float | np.floating):
+        return "float:" + repr(float(v))
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
 def canonical_json(obj: Any) -> str:
     """Deterministic JSON: sorted keys, floats as ``repr`` strings (so 1e-17 and inf are exact)."""
+    return json.dumps(_canon(obj), sort_keys=True, separators=(",", ":"))
 
-    def canon(v: Any) -> Any:
-        if isinstance(v, Mapping):
-            return {str(k): canon(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [canon(x) for x in v]
-        if isinstance(v, float | np.floating):
-            return "float:" + repr(float(v))
-        if isinstance(v, np.integer):
-            return int(v)
-        return v
 
-    return json.dumps(canon(obj), sort_keys=True, separators=(",", ":"))
+def _json_piece(key: str, value: Any) -> str:
+    """``"key":value`` exactly as it appears inside :func:`canonical_json` of a mapping."""
+    return json.dumps(str(key)) + ":" + canonical_json(value)
 
 
 def _hash(text: str) -> str:
@@ -288,10 +321,36 @@ def describe_schema_error(error: Any) -> str:
     return f"{', '.join(parts) or 'config'}: {error.message}"
 
 
+def declares_cost(model: Model) -> bool:
+    """Whether ``model`` overrides :meth:`Model.cost_estimate` (else its default is a guess)."""
+    return getattr(model.cost_estimate, "__func__", None) is not Model.cost_estimate
+
+
+def measured_cost(study: Study, points: Sequence[Point]) -> float:
+    """Mean seconds per point from evaluating the first ``points`` for ~:data:`MEASURE_SECONDS`.
+
+    The first point is a warm-up (first-call imports and caches) and only counts alone.
+    """
+    from ness_core.api import evaluate
+
+    start = time.perf_counter()
+    evaluate(study.model, **points[0].params)
+    warm_up = time.perf_counter() - start
+    start, n = time.perf_counter(), 0
+    for point in points[1:MEASURE_POINTS + 1]:
+        evaluate(study.model, **point.params)
+        n += 1
+        if time.perf_counter() - start >= MEASURE_SECONDS:
+            break
+    return (time.perf_counter() - start) / n if n else warm_up
+
+
 def chunk_cost(study: Study, points: Sequence[Point]) -> list[float]:
-    """Estimated seconds per point from the model's ``cost_estimate`` hook."""
+    """Estimated seconds per point: the model's ``cost_estimate``, else timed on a sample."""
     m = get_model(study.model)
-    return [m.cost_estimate(p.params) for p in points]
+    if declares_cost(m) or not points:
+        return [m.cost_estimate(p.params) for p in points]
+    return [measured_cost(study, points)] * len(points)
 
 
 def plan_chunks(study: Study, points: Sequence[Point],
@@ -317,7 +376,7 @@ def plan_chunks(study: Study, points: Sequence[Point],
             chunks.append(Chunk(cid, tuple(by_id[i] for i in by_id if i in ids)))
             covered |= useful
     todo = [p for p in points if p.id not in covered]
-    costs = chunk_cost(study, todo)
+    costs = chunk_cost(study, todo) if study.chunk_size is None else [0.0] * len(todo)
     current: list[Point] = []
     spent = 0.0
     for point, cost in zip(todo, costs, strict=True):
@@ -350,14 +409,94 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def plan_study(study: Study, directory: str | os.PathLike) -> list[Chunk]:
-    """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks."""
+def job_mem_mb(attempt: int) -> int:
+    """``mem_mb`` of a simulate job: :data:`JOB_MEM_MB`, doubled on every retry."""
+    return JOB_MEM_MB * 2 ** (attempt - 1)
+
+
+def existing_chunks(directory: str | os.PathLike) -> tuple[dict[str, list[str]], set[str]]:
+    """Manifests in ``directory`` (chunk id → point ids) and the ids of computed chunks."""
     directory = Path(directory)
     manifests = {p.stem: [q["id"] for q in read_manifest(p)["points"]]
                  for p in sorted(directory.glob("*.json"))}
-    computed = {p.stem for p in directory.glob("*.nc")}
+    computed = {p.stem for p in directory.glob("*.nc")} & manifests.keys()
+    return manifests, computed
+
+
+def plan_study(study: Study, directory: str | os.PathLike) -> list[Chunk]:
+    """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks."""
+    manifests, computed = existing_chunks(directory)
     chunks = plan_chunks(study, study.points(), manifests, computed)
     for chunk in chunks:
         if chunk.id not in manifests:
-            write_json_atomic(directory / f"{chunk.id}.json", chunk.manifest(study))
+            write_json_atomic(Path(directory, f"{chunk.id}.json"), chunk.manifest(study))
     return chunks
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """What running a study would do: sizes, estimated cost, and what is already done.
+
+    ``cpu_hours`` is the whole study's estimated CPU time (``cost_estimate`` or timed
+    points), ``cpu_hours_todo`` that of the points still to compute; ``mem_mb`` is the
+    memory a simulate job requests at attempt 1 and ``peak_mem_mb`` the largest peak
+    resident memory recorded by a finished chunk of the study (``None`` before any).
+    """
+
+    study: str
+    model: str
+    points: int
+    jobs: int
+    chunk_size: int | None
+    max_chunk_points: int
+    cpu_hours: float
+    cpu_hours_todo: float
+    mem_mb: int
+    peak_mem_mb: float | None
+    finished_jobs: int
+    finished_points: int
+
+
+def summarize(study: Study, directory: str | os.PathLike) -> StudyPlan:
+    """Plan ``study`` against ``directory`` like :func:`plan_study`, writing nothing."""
+    manifests, computed = existing_chunks(directory)
+    points = study.points()
+    chunks = plan_chunks(study, points, manifests, computed)
+    done = [c for c in chunks if c.id in computed]
+    done_ids = {p.id for c in done for p in c.points}
+    costs = chunk_cost(study, points)
+    todo_cost = sum(c for p, c in zip(points, costs, strict=True) if p.id not in done_ids)
+    return StudyPlan(
+        study=study.name, model=study.model, points=len(points), jobs=len(chunks),
+        chunk_size=study.chunk_size, max_chunk_points=max(len(c.points) for c in chunks),
+        cpu_hours=sum(costs) / 3600, cpu_hours_todo=todo_cost / 3600, mem_mb=JOB_MEM_MB,
+        peak_mem_mb=peak_memory_mb(Path(directory, f"{c.id}.nc") for c in done),
+        finished_jobs=len(done), finished_points=len(done_ids))
+
+
+def peak_memory_mb(paths: Iterable[str | os.PathLike]) -> float | None:
+    """Largest ``peak_rss_mb`` attribute of the given chunk files (``None`` if none has one)."""
+    import netCDF4
+
+    peaks = []
+    for path in paths:
+        with netCDF4.Dataset(path) as nc:
+            if "peak_rss_mb" in nc.ncattrs():
+                peaks.append(float(nc.getncattr("peak_rss_mb")))
+    return max(peaks, default=None)
+
+
+def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, Study]:
+    """Schema check (fills defaults in ``config``), then model checks; one-line ConfigError."""
+    import jsonschema
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, schema=str(schema), set_default=True)
+    except WorkflowError as error:
+        cause = error.__context__  # snakemake wraps the jsonschema error
+        if isinstance(cause, jsonschema.ValidationError):
+            raise ConfigError(describe_schema_error(cause)) from None
+        raise ConfigError(str(error).strip().splitlines()[0]) from None
+    return parse_config(config)

@@ -373,3 +373,12 @@ def test_master_equation_with_tiny_tail_state_matches_truncated_poisson(method):
     assert state.status == "ok"
     np.testing.assert_allclose(state.probabilities, marginal[x] * marginal[y],
                                rtol=1e-7, atol=1e-14)
+
+
+def test_arnoldi_gap_is_bit_reproducible():
+    """Two solves of the same large network give the identical gap (no random ARPACK start)."""
+    gen, _, _ = _two_immigration_death(3.0, 2.0, 25)
+    first = MarkovGenerator(gen.n_states, gen.source, gen.target, gen.rate).spectral_gap("arnoldi")
+    second = MarkovGenerator(gen.n_states, gen.source, gen.target, gen.rate).spectral_gap("arnoldi")
+    assert first.gap == second.gap
+    assert first.gap == pytest.approx(1.0, rel=1e-9)  # immigration–death: slowest rate = death rate

@@ -71,7 +71,8 @@ def test_point_id_is_independent_hash_of_model_and_all_parameters():
     study = climate_study()
     point = study.points()[3]
     text = json.dumps({"model": "climate", "params": {
-        k: "float:" + repr(v) for k, v in point.params.items()}}, sort_keys=True,
+        k: "float:" + repr(v) if isinstance(v, float) else v
+        for k, v in point.params.items()}}, sort_keys=True,
         separators=(",", ":"))
     assert point.id == hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:12]
 
@@ -156,6 +157,7 @@ def test_automatic_chunks_follow_the_cost_estimate(monkeypatch):
     study = climate_study()
     model = get_model("climate")
     monkeypatch.setattr(model, "cost_estimate", lambda params: 0.75)
+    monkeypatch.setattr(sweep, "TARGET_CHUNK_SECONDS", 2.0)
     chunks = sweep.plan_chunks(study, study.points(), {}, set())
     # 2 s per job at 0.75 s per point: three points per chunk
     assert [len(c.points) for c in chunks] == [3, 3, 3, 1]
@@ -187,5 +189,6 @@ def test_line_figure_may_run_along_a_model_dimension():
 
 
 def test_profile_figure_of_an_observable_without_that_dimension_is_rejected():
-    with pytest.raises(ParameterError, match=r"study 'profiles'.*'current' has no dimension 'site'"):
+    with pytest.raises(ParameterError,
+                       match=r"study 'profiles'.*'current' has no dimension 'site'"):
         sweep.parse_config(_asep_profile_study(["current"]))

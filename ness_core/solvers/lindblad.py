@@ -476,7 +476,8 @@ def _gap_arnoldi(liou: Liouvillian, steady: SteadyState | None, solver: str) -> 
     op = spla.LinearOperator((m, m), matvec=apply, dtype=complex)
     try:
         mu = spla.eigs(op, k=k, which="LM", ncv=min(m, max(2 * k + 1, 24)),
-                       maxiter=ARNOLDI_MAXITER, return_eigenvectors=False)
+                       maxiter=ARNOLDI_MAXITER, return_eigenvectors=False,
+                       v0=np.random.default_rng(0).standard_normal(m))  # reproducible runs
     except spla.ArpackNoConvergence as exc:  # keep the eigenvalues that did converge
         if exc.eigenvalues.size == 0:
             raise RuntimeError(str(exc)) from None

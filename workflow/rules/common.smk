@@ -2,27 +2,17 @@
 import sys
 from pathlib import Path
 
-import jsonschema
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
-
 from ness_core import sweep
+
+SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
 
 
 def load_studies(config):
     """Schema check (fills defaults), then model-level checks; a bad config exits cleanly."""
     try:
-        validate(config, schema="../schemas/config.schema.yaml", set_default=True)
-        return sweep.parse_config(config)
-    except WorkflowError as error:
-        cause = error.__context__  # snakemake wraps the jsonschema error
-        if isinstance(cause, jsonschema.ValidationError):
-            text = sweep.describe_schema_error(cause)
-        else:
-            text = str(error)
+        return sweep.load_config(config, SCHEMA)
     except sweep.ConfigError as error:
-        text = str(error)
-    sys.exit(f"config error: {text}")
+        sys.exit(f"config error: {error}")
 
 
 STUDIES = load_studies(config)

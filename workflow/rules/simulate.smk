@@ -9,6 +9,8 @@ rule simulate:
     log:
         "results/logs/simulate/{study}/{chunk}.log",
     threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: sweep.job_mem_mb(attempt),
     conda:
         "../envs/ness.yaml"
     script:

@@ -1,11 +1,14 @@
 """Draw one figure of a study (PNG and PDF) from its dataset.
 
 Snakemake ``script:`` of rule ``figure``. The figure spec is ``params.spec``, one entry of
-the study's ``figures:`` list with the schema's defaults filled in.
+the study's ``figures:`` list with the schema's defaults filled in. Both files are drawn
+under temporary names and renamed into place, so a killed job leaves no partial figure.
 """
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 from ness_core import dataset, plots
 
@@ -15,7 +18,12 @@ def main(snakemake) -> None:
     spec = snakemake.params.spec
     logging.info("figure %s of study %s: %s", snakemake.wildcards.figure,
                  snakemake.wildcards.study, spec)
-    plots.draw(ds, spec, [snakemake.output.png, snakemake.output.pdf])
+    outputs = [Path(snakemake.output.png), Path(snakemake.output.pdf)]
+    # same suffix, so matplotlib picks the format from the temporary name
+    temporary = [p.with_name(f".{p.stem}.tmp{p.suffix}") for p in outputs]
+    plots.draw(ds, spec, temporary)
+    for tmp, path in zip(temporary, outputs, strict=True):
+        os.replace(tmp, path)
 
 
 if __name__ == "__main__":

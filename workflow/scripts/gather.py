@@ -2,10 +2,11 @@
 
 Snakemake ``script:`` of rule ``gather``. The study's grid comes from ``params.study`` (the
 validated config entry), so a changed grid rebuilds the dataset; points of kept chunks that
-the grid no longer wants are left out.
+the grid no longer wants are left out. Chunk files are streamed one at a time.
 """
 
 import logging
+import resource
 import sys
 
 from ness_core import dataset, sweep
@@ -13,13 +14,14 @@ from ness_core import dataset, sweep
 
 def main(snakemake) -> None:
     study = sweep.parse_study(snakemake.wildcards.study, snakemake.params.study)
-    chunks = [dataset.read_netcdf(path) for path in snakemake.input]
-    logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(chunks),
+    logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(snakemake.input),
                  tuple(study.axes), study.shape)
-    ds = dataset.assemble(study, chunks)
+    ds = dataset.assemble(study, list(snakemake.input))
     not_ok = int((ds["status"].values != "ok").sum())
     logging.info("assembled %d points, %d with status != ok", ds["status"].size, not_ok)
     dataset.write_netcdf(ds, snakemake.output[0])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    logging.info("peak resident memory %.0f MB", peak_mb)
 
 
 if __name__ == "__main__":

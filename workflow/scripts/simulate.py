@@ -2,11 +2,13 @@
 
 Snakemake ``script:`` of rule ``simulate``. Input: the chunk manifest written by the planner
 (point ids and resolved parameters). Output: the chunk's netCDF file, written atomically.
-A point whose numerics fail is stored with its status and NaN; the chunk goes on.
+A point whose numerics fail is stored with its status and NaN; the chunk goes on. The
+file's attrs record the compute time and the job's peak resident memory (for ``ness plan``).
 """
 
 import logging
 import os
+import resource
 import sys
 import time
 
@@ -29,8 +31,9 @@ def main(snakemake) -> None:
     failed = int((ds["status"].values != "ok").sum())
     logging.info("computed %d points in %.2f s (%.3g s/point), %d not ok",
                  n, seconds, seconds / max(n, 1), failed)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     ds.attrs.update(chunk=manifest["chunk"], study=manifest["study"],
-                    model=manifest["model"], seconds=seconds)
+                    model=manifest["model"], seconds=seconds, peak_rss_mb=peak_mb)
     dataset.write_netcdf(ds, snakemake.output[0])
 
 
