@@ -10,6 +10,9 @@ from ness_core import evaluate, get_model
 # models whose `current` is a gross flux (kerr: output photons κ⟨a†a⟩ = κ n_th ≠ 0 at equilibrium)
 GROSS_CURRENT = {"kerr"}
 EQUILIBRIA = [
+    ("climate", {"drive": 0.0, "temperature": 0.3}),
+    ("asep", {"L": 6, "rho_left": 0.3, "rho_right": 0.3, "drive": 0.0}),
+    ("asep", {"L": 5, "alpha": 0.4, "gamma": 0.2, "beta": 0.5, "delta": 1.0, "q": 1.0}),
     ("qubit", {"drive": 0.0, "temperature": 0.7, "detuning": 0.3}),
     ("kerr", {"drive": 0.0, "temperature": 0.5}),
     ("xxz", {"L": 4, "drive": 0.0, "anisotropy": 0.5}),
@@ -20,6 +23,8 @@ EQUILIBRIA = [
     ("harmonic_chain", {"N": 8, "drive": 0.0, "temperature": 2.0}),
 ]
 OFF_EQUILIBRIUM = [
+    ("climate", {"drive": 0.1}),
+    ("asep", {"L": 6, "rho_left": 0.6, "rho_right": 0.3, "drive": 0.0}),
     ("qubit", {"drive": 1.0, "temperature": 0.7}),
     ("chemostat", {"drive": 0.5}),
     ("wire", {"N": 9, "drive": 0.0, "bias": 0.5}),

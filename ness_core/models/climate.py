@@ -103,6 +103,10 @@ class Climate(Model):
                    "current_variance·entropy_production/current² (TUR: >= 2)"),
     )
 
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """drive = 0: the cycle affinity 3·drive/T vanishes (Kolmogorov's criterion)."""
+        return params["drive"] == 0
+
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         source, target, log_rate = climate_rates(params)
         scale = float(log_rate.max())
