@@ -47,11 +47,10 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse.linalg as spla
 from scipy.integrate import solve_ivp
 
 from ness_core.errors import ParameterError
-from ness_core.solvers.markov import ARNOLDI_K, DENSE_MAX_STATES, MarkovGenerator
+from ness_core.solvers.markov import MarkovGenerator
 
 # ---------------------------------------------------------------------- safe expressions
 MAX_EXPRESSION_LENGTH = 400  # characters
@@ -736,11 +735,12 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, caps: np.ndarray
         rate += [a_plus[i, r], a_minus[j, r]]
     src, tgt, rate = np.concatenate(src), np.concatenate(tgt), np.concatenate(rate)
     gen = MarkovGenerator(n, src, tgt, rate)
-    p, residual, status = _stationary(gen, int(np.searchsorted(keys, start @ stride)))
+    state = gen.stationary(method="direct")
+    p, residual, status = state.probabilities, state.residual, state.status
     i, j, r = (np.concatenate(x) for x in (pair_src, pair_tgt, pair_r))
     forward = p[i] * a_plus[i, r]
     backward = p[j] * a_minus[j, r]
-    gap = _gap(gen) if (want_gap and n > 1 and status == "ok") else math.nan
+    gap = gen.spectral_gap().gap if (want_gap and n > 1 and status == "ok") else math.nan
     return CMEResult(
         states=states, probabilities=p, mean=p @ states / volume,
         forward_flux=np.bincount(r, forward, minlength=n_r) / volume,
@@ -748,41 +748,3 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, caps: np.ndarray
         entropy_production=flux_entropy_production(forward, backward) / volume,
         gap=gap, boundary_probability=float(p[cut].sum()), caps=caps,
         residual=residual, status=status)
-
-
-def _stationary(gen: MarkovGenerator, mode: int) -> tuple[np.ndarray, float, str]:
-    """Stationary law with the reference state moved to the likely state ``mode``.
-
-    :meth:`MarkovGenerator.stationary` fixes p = 1 at the state of smallest exit rate; in a
-    CME that is a far-tail state (often n = 0, p ~ e^(−Ω)), and the minor system is then
-    numerically singular (condition ~1e16 measured at Ω = 20). A time change
-    W' = W diag(f), f_mode = ½ min exit rate / exit rate of ``mode``, f = 1 elsewhere,
-    makes ``mode`` the longest-lived state; W' p' = 0 gives p ∝ diag(f) p'.
-    """
-    exit_rate = -gen.matrix.diagonal()
-    factor = np.ones(gen.n_states)
-    factor[mode] = min(1.0, 0.5 * exit_rate.min() / exit_rate[mode])
-    scaled = MarkovGenerator(gen.n_states, gen.source, gen.target,
-                             gen.rate * factor[gen.source])
-    state = scaled.stationary(method="direct")
-    p = state.probabilities * factor
-    p /= p.sum()
-    return p, float(np.max(np.abs(gen.matrix @ p))), state.status
-
-
-def _gap(gen: MarkovGenerator) -> float:
-    """Spectral gap: dense up to ``DENSE_MAX_STATES``, else shift-invert ARPACK on W itself.
-
-    Shift-invert is done here at a small positive shift s (W − s is nonsingular, the
-    eigenvalues nearest s are the stationary 0 and the slowest modes) rather than in
-    :meth:`MarkovGenerator.spectral_gap`, whose group inverse reuses the ill-conditioned
-    minor described in :func:`_stationary`.
-    """
-    if gen.n_states <= DENSE_MAX_STATES:
-        return gen.spectral_gap(method="dense").gap
-    w = gen.matrix
-    shift = 1e-8 * float(np.max(-w.diagonal()))
-    lam = spla.eigs(w, k=ARNOLDI_K, sigma=shift, which="LM", return_eigenvectors=False,
-                    tol=1e-10)
-    lam = np.delete(lam, np.argmin(np.abs(lam)))
-    return float(-np.max(lam.real))

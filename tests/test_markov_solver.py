@@ -382,3 +382,11 @@ def test_arnoldi_gap_is_bit_reproducible():
     second = MarkovGenerator(gen.n_states, gen.source, gen.target, gen.rate).spectral_gap("arnoldi")
     assert first.gap == second.gap
     assert first.gap == pytest.approx(1.0, rel=1e-9)  # immigration–death: slowest rate = death rate
+
+
+def test_shift_invert_gap_is_accurate_when_the_pin_is_a_tail_state():
+    """After a direct solve pinned at (0, 0), p ~ e^-40, the shift-invert gap must still equal
+    the exact slowest rate of two immigration–death processes: the death rate 1."""
+    gen, _, _ = _two_immigration_death(20.0, 20.0, 60)
+    assert gen.stationary(method="direct").status == "ok"
+    assert gen.spectral_gap(method="arnoldi").gap == pytest.approx(1.0, rel=1e-9)
