@@ -160,6 +160,17 @@ def check_bath_temperatures(params: dict[str, Any]) -> None:
             )
 
 
+def fluctuation_observables(counted: str, unit: str = "1/time") -> tuple[Observable, ...]:
+    """Outputs of ``fluctuations=true`` for the counted current ``counted`` (its long name):
+    ``current_variance`` lim Var(Q_t)/t, ``fano_factor`` and ``tur_ratio``, which the
+    thermodynamic uncertainty relation bounds below by 2 for Markov jump processes."""
+    return (
+        Observable("current_variance", unit, f"scaled variance lim Var(Q_t)/t of the {counted}"),
+        Observable("fano_factor", "1", "Fano factor current_variance/|current|"),
+        Observable("tur_ratio", "1", "current_variance·entropy_production/current² (TUR: >= 2)"),
+    )
+
+
 STATUS = Observable("status", "", "solver status ('ok' or a short reason)", kind=str)
 RESIDUAL = Observable("residual", "1", "norm of the steady-state equation residual")
 

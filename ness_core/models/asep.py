@@ -82,7 +82,7 @@ from numba import njit
 from scipy.special import gammaln, logsumexp
 
 from ness_core.errors import ParameterError
-from ness_core.model import Model, Observable, Parameter
+from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
 
 EXACT_MAX_L = 20
@@ -566,11 +566,7 @@ class Asep(Model):
         Observable("gap", "1/time", "spectral gap of the master-equation generator"),
         Observable("density_profile", "1", "mean site occupation", dims=("site",)),
         Observable("phase", "", "phase of the infinite-L diagram (LD, HD or MC)", kind=str),
-        Observable("current_variance", "1/time",
-                   "scaled variance lim Var(Q_t)/t of the bond-averaged particle count"),
-        Observable("fano_factor", "1", "Fano factor current_variance/|current|"),
-        Observable("tur_ratio", "1",
-                   "current_variance·entropy_production/current² (TUR: >= 2)"),
+        *fluctuation_observables("bond-averaged particle count"),
         Observable("density_correlation", "1", "connected density correlation "
                    "<tau_i tau_j> - <tau_i><tau_j>", dims=("site_i", "site_j")),
     )

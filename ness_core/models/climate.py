@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ness_core.model import Model, Observable, Parameter
+from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
 
 STATES = ("W", "C", "I")
@@ -96,11 +96,7 @@ class Climate(Model):
         Observable("p_warm", "1", "stationary probability of the warm state"),
         Observable("p_cool", "1", "stationary probability of the cool state"),
         Observable("p_icy", "1", "stationary probability of the icy state"),
-        Observable("current_variance", "1/time",
-                   "scaled variance lim Var(Q_t)/t of the W→C jump count"),
-        Observable("fano_factor", "1", "Fano factor current_variance/|current|"),
-        Observable("tur_ratio", "1",
-                   "current_variance·entropy_production/current² (TUR: >= 2)"),
+        *fluctuation_observables("W→C jump count"),
     )
 
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
