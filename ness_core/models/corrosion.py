@@ -49,11 +49,11 @@ from typing import Any
 import numpy as np
 from scipy import constants
 
-from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter
 from ness_core.solvers.continuum import (
     DiffusionProblem,
     Grid,
+    check_refinement,
     newton,
     refine_grid,
     spectral_gap,
@@ -155,11 +155,7 @@ class Corrosion(Model):
     )
 
     def check(self, params: dict[str, Any]) -> None:
-        if params["max_cells"] < 4 * params["cells"]:
-            raise ParameterError(
-                f"parameter 'max_cells': {params['max_cells']!r} is not allowed; expected "
-                f">= 4·cells = {4 * params['cells']} (three grids measure the order)"
-            )
+        check_refinement(params["cells"], params["max_cells"])
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         potential = params["drive"]

@@ -58,12 +58,12 @@ from typing import Any
 
 import numpy as np
 
-from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter
 from ness_core.solvers.continuum import (
     Branch,
     DiffusionProblem,
     Grid,
+    check_refinement,
     continuation,
     newton,
     refine_grid,
@@ -243,11 +243,7 @@ class Plasma(Model):
         return 0.05 + 0.5 * params["cells"] / 100
 
     def check(self, params: dict[str, Any]) -> None:
-        if params["max_cells"] < 4 * params["cells"]:
-            raise ParameterError(
-                f"parameter 'max_cells': {params['max_cells']!r} is not allowed; expected "
-                f">= 4·cells = {4 * params['cells']} (three grids measure the order)"
-            )
+        check_refinement(params["cells"], params["max_cells"])
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         levels: dict[int, dict[str, Any]] = {}

@@ -46,6 +46,8 @@ import scipy.optimize
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ness_core.errors import ParameterError
+
 GEOMETRIES = ("slab", "cylinder")
 # Largest number of unknowns whose spectrum is computed densely by spectral_gap.
 DENSE_MAX_UNKNOWNS = 64
@@ -483,6 +485,16 @@ class GridConvergence:
     error: float
     order: float
     status: str
+
+
+def check_refinement(cells: int, max_cells: int) -> None:
+    """Raise :class:`ParameterError` unless ``max_cells >= 4·cells``: :func:`refine_grid`
+    doubles the grid from ``cells`` and needs three grids to measure the order."""
+    if max_cells < 4 * cells:
+        raise ParameterError(
+            f"parameter 'max_cells': {max_cells!r} is not allowed; expected "
+            f">= 4·cells = {4 * cells} (three grids measure the order)"
+        )
 
 
 def refine_grid(quantity: Callable[[int], float], cells: int, rtol: float,
