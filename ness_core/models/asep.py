@@ -73,12 +73,13 @@ maximal-current phase).
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 from scipy.special import gammaln, logsumexp
 
 from ness_core.errors import ParameterError
@@ -360,7 +361,6 @@ def _solve_formula(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, An
 
 
 # ---------------------------------------------------------------------- mc: numba kernel
-@njit(cache=True)
 def _mc_kernel(occ, q, alpha, gamma, beta, delta, chunk, n_burn, n_batches, batch_chunks,
                seed):
     """Advance ``occ`` (uint8, shape (L,)) by (n_burn + n_batches·batch_chunks)·chunk attempts.
@@ -442,6 +442,15 @@ class McRun:
     moves: int
 
 
+@functools.cache
+def _compiled_kernel() -> Callable[..., Any]:
+    """:func:`_mc_kernel` compiled by numba (on-disk cache), imported on first use only, so
+    importing the model (every CLI call and pipeline job) does not pay for numba."""
+    from numba import njit
+
+    return njit(cache=True)(_mc_kernel)
+
+
 def simulate(L: int, rates: Rates, sweeps: int, seed: int, initial_density: float) -> McRun:
     """Continuous-time Monte Carlo of the open ASEP (kernel ``_mc_kernel``).
 
@@ -485,7 +494,7 @@ def simulate(L: int, rates: Rates, sweeps: int, seed: int, initial_density: floa
     n_burn = round(sweeps * MC_BURN_IN / chunk_time)
     batch_chunks = max(1, round(sweeps * (1.0 - MC_BURN_IN) / (MC_BATCHES * chunk_time)))
     occ = (np.random.default_rng(seed).random(L) < initial_density).astype(np.uint8)
-    net, occupied, moves = _mc_kernel(
+    net, occupied, moves = _compiled_kernel()(
         occ, float(rates.q), float(rates.alpha), float(rates.gamma), float(rates.beta),
         float(rates.delta), chunk, n_burn, MC_BATCHES, batch_chunks, seed)
     batch_current = net / ((L + 1) * batch_chunks * chunk_time)
