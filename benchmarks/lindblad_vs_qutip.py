@@ -23,8 +23,9 @@ import numpy as np
 import qutip
 import scipy.sparse.linalg as spla
 
+from ness_core.models.kerr import SUPERLU_ORDERING as KERR_ORDERING
 from ness_core.models.kerr import kerr_operators
-from ness_core.models.xxz import xxz_operators
+from ness_core.models.xxz import DIRECT_MAX_ELEMENTS, charge_block, xxz_operators
 from ness_core.solvers.lindblad import (
     Liouvillian,
     charge_sectors,
@@ -53,25 +54,28 @@ def run_qutip(hamiltonian, jumps, dims) -> tuple[float, float, float]:
 
 
 def run_ours(hamiltonian, jumps, blocks, solvers,
-             with_gap: bool = True) -> tuple[float, float, float, str]:
-    """Seconds, residual (full Liouvillian), gap and methods of the ness_core pipeline."""
+             with_gap: bool = True) -> tuple[float, float, float, str, int]:
+    """Seconds, residual (full Liouvillian), gap, methods and steady-state block size."""
     start = time.perf_counter()
-    liouvillians = [Liouvillian(hamiltonian, jumps, elements, charge=charge)
-                    for elements, charge in blocks]
+    liouvillians = blocks()
     state = steady_state(liouvillians[0], method=solvers[0])
-    gaps = [spectral_gap(b, steady=state if i == 0 else None, solver=s)
-            for i, (b, s) in enumerate(zip(liouvillians, solvers, strict=True)) if with_gap]
+    gaps = [spectral_gap(liouvillians, steady=state, solver=solvers)] if with_gap else []
     elapsed = time.perf_counter() - start
     full = Liouvillian(hamiltonian, jumps) if hamiltonian.shape[0] <= 256 else liouvillians[0]
     vec = state.rho.ravel(order="F")[full.elements]
     return (elapsed, float(np.linalg.norm(full.matrix @ vec)),
             min((g.gap for g in gaps), default=math.nan),
-            f"{state.method}+{'/'.join(sorted(set(solvers)))}")
+            f"{state.method}+{'/'.join(sorted(set(solvers)))}", liouvillians[0].size)
 
 
 def kerr_case(cutoff: int):
     hamiltonian, jumps, _ = kerr_operators(KERR, cutoff)
-    return hamiltonian, jumps, [(diagonal_order(cutoff), None)], ["direct"], [cutoff]
+
+    def blocks():
+        return [Liouvillian(hamiltonian, jumps, diagonal_order(cutoff),
+                            ordering=KERR_ORDERING)]
+
+    return hamiltonian, jumps, blocks, ["direct"], [cutoff]
 
 
 def xxz_case(length: int, gap: bool = True):
@@ -80,8 +84,11 @@ def xxz_case(length: int, gap: bool = True):
     up = np.array([length - bin(a).count("1") for a in range(2**length)])
     sectors = charge_sectors(up)
     qs = range(length + 1) if gap else range(1)
-    blocks = [(sectors[q], up) for q in qs]
-    solvers = ["direct" if sectors[q].size <= 2000 else "krylov" for q in qs]
+
+    def blocks():
+        return [charge_block(hamiltonian, jumps, sectors, q, up) for q in qs]
+
+    solvers = ["direct" if sectors[q].size <= DIRECT_MAX_ELEMENTS else "krylov" for q in qs]
     return hamiltonian, jumps, blocks, solvers, [2] * length
 
 
@@ -97,15 +104,15 @@ def main() -> None:
     cases += [(f"xxz L={n}", xxz_case(n)) for n in (6, 7)]
     for name, (h, jumps, blocks, solvers, dims) in cases:
         tq, rq, gq = run_qutip(h, jumps, dims)
-        to, ro, go, how = run_ours(h, jumps, blocks, solvers)
-        print(f"{name:<14}{h.shape[0] ** 2:>9}{blocks[0][0].size:>9}{tq:>10.2f}{to:>9.2f}"
+        to, ro, go, how, size = run_ours(h, jumps, blocks, solvers)
+        print(f"{name:<14}{h.shape[0] ** 2:>9}{size:>9}{tq:>10.2f}{to:>9.2f}"
               f"{tq / to:>7.1f}{rq:>11.1e}{ro:>10.1e}{gq:>11.6f}{go:>10.6f}  {how}", flush=True)
     if args.xxz_large:
         for length, gap in ((8, True), (10, False)):
             h, jumps, blocks, solvers, _ = xxz_case(length, gap)
-            to, ro, go, how = run_ours(h, jumps, blocks, solvers, with_gap=gap)
+            to, ro, go, how, size = run_ours(h, jumps, blocks, solvers, with_gap=gap)
             label = f"xxz L={length}" + ("" if gap else " NESS")
-            print(f"{label:<14}{h.shape[0] ** 2:>9}{blocks[0][0].size:>9}{'-':>10}{to:>9.2f}"
+            print(f"{label:<14}{h.shape[0] ** 2:>9}{size:>9}{'-':>10}{to:>9.2f}"
                   f"{'-':>7}{'-':>11}{ro:>10.1e}{'-':>11}{go:>10.6f}  {how}",
                   flush=True)
 

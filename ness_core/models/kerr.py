@@ -52,6 +52,9 @@ CUTOFF_TOL = 1e-12  # largest population allowed in the top Fock level
 MIN_CUTOFF = 12
 MAX_CUTOFF = 400  # 160 000 density-matrix elements
 STEADY_SOLVER = "direct"
+# Fill of the LU of the ladder at 200 levels: 2.9e6 with MMD_AT_PLUS_A, 4.8e6 with COLAMD
+# (solves 12.5 ms against 21.6 ms), so the factorisation behind the gap's Arnoldi is cheaper.
+SUPERLU_ORDERING = "MMD_AT_PLUS_A"
 FLOW_ATOL = 1e-12  # flows below this fraction of κ ω0 count as zero
 
 
@@ -134,12 +137,21 @@ class Kerr(Model):
         cutoff = params["fock_cutoff"] or initial_cutoff(params)
         return 0.01 + 0.3 * (cutoff / 80) ** 3
 
+    def memory_estimate(self, params: dict[str, Any]) -> float | None:
+        """MB: the Liouvillian, its sparse LU and the Arnoldi vectors all live on the
+        cutoff² density-matrix entries; measured 3.0 kB per entry at cutoffs 80–160, 3.7 kB
+        at 240, 4.0 kB at 320 (LU fill-in grows slowly): 5 kB per entry. An automatic cutoff
+        is estimated at its first value, as in ``cost_estimate``."""
+        cutoff = params["fock_cutoff"] or initial_cutoff(params)
+        return 5000 * cutoff**2 / 2**20
+
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         automatic = params["fock_cutoff"] is None
         cutoff = initial_cutoff(params) if automatic else params["fock_cutoff"]
         while True:
             hamiltonian, jumps, number = kerr_operators(params, cutoff)
-            liouvillian = Liouvillian(hamiltonian, jumps, diagonal_order(cutoff))
+            liouvillian = Liouvillian(hamiltonian, jumps, diagonal_order(cutoff),
+                                      ordering=SUPERLU_ORDERING)
             state = steady_state(liouvillian, method=STEADY_SOLVER)
             top = float(state.rho[-1, -1].real)
             if state.status != "ok" or top < CUTOFF_TOL or not automatic or cutoff == MAX_CUTOFF:

@@ -51,8 +51,10 @@ from ness_core.solvers.lindblad import (
 )
 
 MAX_SITES = 10  # the q = 0 block of L = 11 holds 705 432 elements: too big for GMRES storage
-# Blocks up to this size are factorised by SuperLU, larger ones use preconditioned GMRES.
-DIRECT_MAX_ELEMENTS = 2000
+# Blocks up to this size are factorised by SuperLU (q = 0 in real coordinates), larger ones
+# use preconditioned GMRES. Measured (benchmarks/lindblad_vs_qutip.py): the L = 7 blocks
+# (≤ 3432 elements) factorise in ≤ 1 s, the L = 8 block q = 0 (12 870) took 50 s: fill.
+DIRECT_MAX_ELEMENTS = 4000
 FLOW_ATOL = 1e-12  # flows below this fraction of Γ count as zero
 
 SIGMA_PLUS = sp.csr_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]))  # |↑⟩⟨↓|
@@ -140,22 +142,28 @@ class Xxz(Model):
         """Grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10)."""
         return 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
 
+    def memory_estimate(self, params: dict[str, Any]) -> float | None:
+        """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries
+        (sparse rows of ~2L + 2 complex nonzeros), plus the Krylov bases of the q = 0
+        solve and gap; measured 49 MB at L = 8 (780 B per entry) and 190 MB at L = 9:
+        1000 B per entry (1 GB at the limit L = 10)."""
+        return 1000 * 4 ** params["L"] / 2**20
+
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         length = params["L"]
         hamiltonian, baths = xxz_operators(params)
         jumps = [j for bath in baths for j in bath]
         up_spins = np.array([length - bin(a).count("1") for a in range(2**length)])
         sectors = charge_sectors(up_spins)
-        blocks = {q: Liouvillian(hamiltonian, jumps, sectors[q], charge=up_spins)
-                  for q in range(length + 1 if params["gap_sectors"] == "all" else 1)}
-        state = steady_state(blocks[0], method=_solver(blocks[0]))
+        blocks = [charge_block(hamiltonian, jumps, sectors, q, up_spins)
+                  for q in range(length + 1 if params["gap_sectors"] == "all" else 1)]
+        state = steady_state(blocks[0], method=block_solver(blocks[0]))
         rho = state.rho
         status = state.status
         gap = gap_imag = math.nan
         if params["gap_sectors"] != "none" and status == "ok":
-            spectra = [spectral_gap(b, steady=state if q == 0 else None, solver=_solver(b))
-                       for q, b in blocks.items()]
-            spectrum = min(spectra, key=lambda s: (s.status != "ok", s.gap))
+            spectrum = spectral_gap(blocks, steady=state,
+                                    solver=[block_solver(b) for b in blocks])
             gap, gap_imag, status = spectrum.gap, spectrum.imag, spectrum.status
         currents = [spin_current(rho, j, length) for j in range(1, length)]
         magnetization = sum(site_operator(SIGMA_Z, j, length) for j in range(1, length + 1))
@@ -179,5 +187,13 @@ class Xxz(Model):
         }
 
 
-def _solver(block: Liouvillian) -> str:
+def charge_block(hamiltonian: sp.spmatrix, jumps: list, sectors: dict[int, np.ndarray], q: int,
+                 up_spins: np.ndarray) -> Liouvillian:
+    """The Liouvillian on the charge sector q; q = 0 in real arithmetic when factorised."""
+    real = q == 0 and sectors[q].size <= DIRECT_MAX_ELEMENTS
+    return Liouvillian(hamiltonian, jumps, sectors[q], charge=up_spins, real_arithmetic=real)
+
+
+def block_solver(block: Liouvillian) -> str:
+    """SuperLU up to ``DIRECT_MAX_ELEMENTS`` elements, preconditioned GMRES above."""
     return "direct" if block.size <= DIRECT_MAX_ELEMENTS else "krylov"
