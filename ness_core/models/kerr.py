@@ -20,6 +20,10 @@ a† change m − n by one) and solved by SuperLU (``STEADY_SOLVER``, chosen by 
 ``benchmarks/lindblad_vs_qutip.py``: the jump-chain preconditioned GMRES mixes slowly over
 Fock levels, so its shift-invert gap steps cost far more than reusing one LU).
 
+With ``fluctuations=true`` the counted current Q_t is the net number of photons emitted into
+the bath (+1 per a jump, −1 per a† jump; at T = 0 the photodetector count), and
+``fano_factor``/``tur_ratio`` use its mean κ(⟨a†a⟩ − n).
+
 Exact check: the Drummond–Walls complex-P solution at T = 0.
 
 References
@@ -36,10 +40,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ness_core.model import Model, Observable, Parameter
+from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.lindblad import (
     Liouvillian,
     bose_occupation,
+    charge_transfer,
+    current_cumulants,
     diagonal_order,
     dissipator_flow,
     entropy_production,
@@ -47,6 +53,7 @@ from ness_core.solvers.lindblad import (
     steady_state,
     thermal_affinity,
 )
+from ness_core.solvers.markov import current_fluctuations
 
 CUTOFF_TOL = 1e-12  # largest population allowed in the top Fock level
 MIN_CUTOFF = 12
@@ -116,6 +123,8 @@ class Kerr(Model):
                   low=0.0, low_inclusive=False),
         Parameter("fock_cutoff", None, "1", "Fock levels kept; automatic when absent",
                   kind=int, low=2, high=MAX_CUTOFF),
+        Parameter("fluctuations", False, "", "also compute the photon count's scaled variance",
+                  kind=bool),
     )
     observables = (
         Observable("current", "1/time", "output photon flux κ⟨a†a⟩"),
@@ -126,6 +135,7 @@ class Kerr(Model):
         Observable("photon_number_per_scale", "1", "mean photon number per scale ⟨a†a⟩/N"),
         Observable("fock_cutoff", "1", "number of Fock levels used", kind=int),
         Observable("scale", "1", "scale N of the thermodynamic limit"),
+        *fluctuation_observables("net emitted photon count"),
     )
 
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
@@ -170,6 +180,12 @@ class Kerr(Model):
         heat = params["omega0"] * dissipator_flow(rho, number, jumps)
         sigma = entropy_production([heat], [thermal_affinity(params["temperature"])],
                                    atol=FLOW_ATOL * params["kappa"] * params["omega0"])
+        counting_mean = variance = np.nan
+        if params["fluctuations"]:
+            emitted = [-charge_transfer(j, number.diagonal()) for j in jumps]
+            counting = current_cumulants(liouvillian, state, jumps, emitted, STEADY_SOLVER)
+            counting_mean, variance = counting.mean, counting.variance
+            status = status if counting.status == "ok" else counting.status
         return {
             "current": params["kappa"] * photons,
             "entropy_production": sigma,
@@ -179,6 +195,7 @@ class Kerr(Model):
             "photon_number_per_scale": photons / params["N"],
             "fock_cutoff": cutoff,
             "scale": params["N"],
+            **current_fluctuations(counting_mean, variance, sigma),
             "residual": state.residual,
             "status": status,
         }
