@@ -13,9 +13,11 @@ from ness_core.solvers.continuum import (
     Grid,
     continuation,
     newton,
+    newton_path,
     refine_grid,
     spectral_gap,
 )
+from ness_core.solvers.nernst_planck import NernstPlanckProblem, Species, logarithmic_mean
 
 
 def bratu(cells: int) -> DiffusionProblem:
@@ -105,3 +107,129 @@ def test_continuation_backwards_returns_to_the_same_solution():
 def test_newton_reports_non_convergence():
     state = newton(bratu(50), np.zeros(50), 0.5, max_iter=1)
     assert state.status == "Newton not converged after 1 iterations"
+
+
+# --- electroneutral Nernst–Planck systems ------------------------------------------------
+
+
+def salt_layer(cells: int, z: int = 2, a: int = 1, ratio: float = 0.0,
+               d: tuple[float, float, float] = (1.0, 0.7, 1.5)) -> NernstPlanckProblem:
+    """Cation (z) + anion (−a) [+ inert cation (charge 1) in charge ratio ``ratio``] on [0, 1],
+    bulk c = 1 at x = 1; the first species enters at x = 0 with the flux λ."""
+    species = [Species(z, d[0], 1.0)]
+    if ratio > 0:
+        species.append(Species(1, d[2], ratio * z))
+    species.append(Species(-a, d[1], z * (1 + ratio) / a))
+    m = len(species)
+
+    def flux(w: np.ndarray, lam: float):
+        f = np.zeros(m)
+        f[0] = lam
+        return f, np.zeros((m, m + 1)), np.eye(m)[0]
+
+    return NernstPlanckProblem(Grid.uniform(1.0, cells), tuple(species), flux)
+
+
+def test_logarithmic_mean_and_its_derivatives():
+    a = np.array([1.0, 1.0, 1.0, 2.0, 1e-9, 3e10])
+    b = np.array([1.0, 1.0 + 1e-6, 1.003, 7.0, 1.0, 1e-6])
+    lam, d_a, d_b = logarithmic_mean(a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        direct = np.where(a == b, a, (b - a) / (np.log(b) - np.log(a)))
+    np.testing.assert_allclose(lam, direct, rtol=1e-12)
+    for k in range(len(a)):  # central differences of the direct formula
+        ha, hb = 1e-6 * a[k], 1e-6 * b[k]
+        lm = lambda x, y: (y - x) / (math.log(y) - math.log(x)) if x != y else x  # noqa: E731
+        fd_a = (lm(a[k] + ha, b[k]) - lm(a[k] - ha, b[k])) / (2 * ha)
+        fd_b = (lm(a[k], b[k] + hb) - lm(a[k], b[k] - hb)) / (2 * hb)
+        assert d_a[k] == pytest.approx(fd_a, rel=1e-6)
+        assert d_b[k] == pytest.approx(fd_b, rel=1e-6)
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.7])
+def test_nernst_planck_jacobian_matches_finite_differences(ratio):
+    p = salt_layer(12, ratio=ratio)
+    rng = np.random.default_rng(3)
+    u = p.uniform() * (1 + 0.2 * rng.random(p.unknowns)) + 0.05 * rng.standard_normal(
+        p.unknowns) * (p.lower_bounds() < 0)
+    res, jac, d_lam = p.linearise(u, 0.3)
+    fd = np.column_stack([(p.residual(u + e, 0.3) - p.residual(u - e, 0.3)) / 2e-7
+                          for e in 1e-7 * np.eye(p.unknowns)])
+    np.testing.assert_allclose(jac.toarray(), fd, atol=1e-6 * np.abs(fd).max())
+    np.testing.assert_allclose(d_lam, (p.residual(u, 0.3 + 1e-7) - p.residual(u, 0.3 - 1e-7))
+                               / 2e-7, atol=1e-7)
+    np.testing.assert_allclose(res, p.residual(u, 0.3), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("flux", [-0.55, 0.4, 3.0])
+def test_binary_salt_profile_is_exact_on_any_grid(flux):
+    """Zero anion flux: c ∝ e^{aψ}; cation flux −D(1 + z/a)c' = λ: c = 1 + λ(1 − x)/(D(1 + z/a)),
+    ψ = ln c / a. The log-mean flux reproduces this on a 5-cell grid."""
+    p = salt_layer(5)
+    state = newton(p, p.uniform(), flux, lower=p.lower_bounds())
+    assert state.status == "ok"
+    w, x = p.state(state.u), p.grid.nodes
+    c = 1 + flux * (1 - x) / (1 + 2 / 1)
+    np.testing.assert_allclose(w[:, 0], c, rtol=1e-13)
+    np.testing.assert_allclose(w[:, -1], np.log(c), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(p.face_fluxes(state.u)[:, 1], 0.0, atol=1e-13)  # anion at rest
+    diffusion, migration = p.dissipation(state.u)
+    # ∫ N (−∂ ln c/∂x) dx = −λ ln c(0) and ∫ z N (−∂ψ/∂x) dx = −λ z ψ(0) = −(z/a) λ ln c(0)
+    assert diffusion == pytest.approx(flux * math.log(c[0]), rel=1e-12)
+    assert migration == pytest.approx(2 * flux * math.log(c[0]), rel=1e-12)
+
+
+def test_supporting_salt_profile_converges_at_second_order():
+    """With an inert cation the steady state is implicit: c(ψ) = (1 + r)e^{ψ} − r e^{−ψ}
+    (z = 2, a = 1, charge-1 inert cation) and λ(1 − x) = ∫₀^ψ (c' + 2c) dψ."""
+    r, lam = 0.7, -0.8
+
+    def transport(psi: float) -> float:  # ∫₀^ψ (c' + 2c) dψ in closed form
+        return (1 + r) * 3 * math.expm1(psi) + r * math.expm1(-psi)
+
+    psi_limit = 0.5 * math.log(r / (1 + r))  # c(ψ) = 0: the limiting current's end
+    psi_0 = scipy.optimize.brentq(lambda p: transport(p) - lam, psi_limit, 0, xtol=1e-15)
+    errors = []
+    for cells in (20, 40, 80, 160):
+        p = salt_layer(cells, ratio=r)
+        state = newton(p, p.uniform(), lam, lower=p.lower_bounds())
+        errors.append(abs(p.state(state.u)[0, -1] - psi_0))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    np.testing.assert_allclose(orders, 2.0, atol=0.05)
+
+
+@pytest.mark.parametrize("cells", [20, 100])  # dense and sparse (singular mass) paths
+def test_gap_of_electroneutral_salt_is_ambipolar_diffusion(cells):
+    """At rest with a fixed (zero) boundary flux the salt relaxes with
+    D_salt = D₊D₋(z + a)/(zD₊ + aD₋) (Newman Ch. 19): gap = D_salt π²/4 on [0, 1]."""
+    p = salt_layer(cells, z=2, a=1)
+    state = newton(p, p.uniform(), 0.0, lower=p.lower_bounds())
+    d_salt = 1.0 * 0.7 * 3 / (2 * 1.0 + 1 * 0.7)
+    assert spectral_gap(p, state.u, 0.0) == pytest.approx(d_salt * math.pi**2 / 4,
+                                                          rel=2 / cells**2)
+
+
+def test_bulk_concentrations_must_be_electroneutral():
+    with pytest.raises(ValueError, match="electroneutral"):
+        NernstPlanckProblem(Grid.uniform(1.0, 4), (Species(1, 1.0, 1.0), Species(-1, 1.0, 2.0)),
+                            lambda w, lam: (np.zeros(2), np.zeros((2, 3)), np.zeros(2)))
+
+
+def test_newton_path_agrees_with_newton_and_reports_a_target_past_the_fold():
+    p = bratu(50)
+    start = newton(p, np.zeros(50), 0.05)
+    reference = newton(p, np.zeros(50), 0.8)
+    walked = newton_path(p, start.u, 0.05, 0.8)
+    assert reference.status == walked.status == "ok"
+    np.testing.assert_allclose(walked.u, reference.u, rtol=1e-10)
+    stuck = newton_path(p, start.u, 0.05, 2.0, max_steps=12)  # no solution beyond λ ≈ 0.878
+    assert stuck.status.startswith("no convergence on the path")
+    assert 0.8 < stuck.parameter < bratu_fold()  # where it got stuck: below the fold
+
+
+def test_grid_sample_returns_nodes_or_an_exact_cubic_spline():
+    x3 = lambda x: 2 - x + 3 * x**3  # noqa: E731 — a cubic: reproduced by the spline
+    for cells in (50, 48):
+        grid = Grid.uniform(2.0, cells)
+        sampled = grid.sample(x3(grid.nodes), 11)
+        np.testing.assert_allclose(sampled, x3(np.linspace(0, 2, 11)), rtol=1e-13)

@@ -92,3 +92,20 @@ def test_continuation_backwards_from_cold_end_finds_the_same_folds_and_states():
 def test_bad_input_raises_parameter_error(bad):
     with pytest.raises(ParameterError):
         evaluate("plasma", **bad)
+
+
+def test_profile_is_reported_at_fixed_normalised_radii_whatever_the_grid():
+    """Grids 48·2^k have no node at most r/a = k/50: the profile there comes from the
+    spline through the nodes and still matches the closed form to the grid error."""
+    for cells, max_cells in ((50, 800), (48, 768)):
+        out = evaluate("plasma", drive=40.0, cells=cells, max_cells=max_cells, **NO_RADIATION)
+        t = out["temperature_profile"]
+        assert len(t) == 51
+        phi = closed_form_potential(np.linspace(0, 1, 51), 40.0, 0.2, 2.5, 2.0)
+        np.testing.assert_allclose(t**3.5, phi * 3.5 / 2.0, rtol=5e-5)
+
+
+def test_unreachable_grid_tolerance_is_a_status_not_an_error():
+    out = evaluate("plasma", rtol=1e-12, cells=8, max_cells=32)
+    assert out["status"].startswith("grid not converged")
+    assert out["grid_cells"] == 32 and math.isfinite(out["core_temperature"])

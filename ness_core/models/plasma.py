@@ -38,7 +38,10 @@ balance (heating − radiated − wall)/heating; ``entropy_production`` ∫ κ (
 = wall_power/T_wall − ∫ (P h − n²L₀Λ)/T 2r dr, equal to the production in a steady state
 (relative difference in ``entropy_balance``); ``gap`` (slowest relaxation rate, < 0 on the
 unstable middle branch); ``collapse_power`` P_c and ``reheat_power`` P_h (NaN without folds);
-``temperature_profile`` on the grid nodes (dim ``radius``, its coordinate r = i/cells);
+``temperature_profile`` at the normalised minor radii r/a = k/(``profile_points`` − 1),
+k = 0 … ``profile_points`` − 1 (dim ``radius``; the same positions whatever grid the
+refinement ended on: node values where they are nodes, else T(Φ) of a cubic spline of the
+heat-flux potential Φ through the nodes);
 grid refinement data ``grid_cells``, ``grid_error`` (Richardson estimate for T(0)),
 ``convergence_order`` (grids ``cells``, 2·``cells``, … ≤ ``max_cells``; at least three, so
 ``max_cells`` ≥ 4·``cells``; the S-curve is traced on each grid, so folds and
@@ -181,6 +184,16 @@ def resolve_point(cells: int, params: dict[str, Any]) -> dict[str, Any]:
                             f"(folds at {', '.join(f'{f:.6g}' for f in folds) or 'none'})"}
 
 
+def sampled_profile(problem: DiffusionProblem, t: np.ndarray,
+                    params: dict[str, Any]) -> np.ndarray:
+    """T at r/a = k/(profile_points − 1): the heat-flux potential Φ(T) = κ₀T^(a+1)/(a+1),
+    whose Laplacian is the (bounded) net source, is sampled and inverted, so a spline
+    between nodes stays accurate where T itself rises steeply off a cold wall."""
+    a, kappa0 = params["kappa_exponent"], params["conductivity"]
+    phi = problem.grid.sample(problem.potential(t)[0], params["profile_points"])
+    return (np.maximum(phi, 0.0) * (a + 1) / kappa0) ** (1 / (a + 1))
+
+
 class Plasma(Model):
     """Radial tokamak power balance with Spitzer conduction and radiative collapse (S4).
 
@@ -214,6 +227,8 @@ class Plasma(Model):
                   high=0.1),
         Parameter("max_cells", 1600, "cells", "finest grid allowed", kind=int, low=8,
                   high=20000),
+        Parameter("profile_points", 51, "points", "profile radii r/a = k/(points − 1)",
+                  kind=int, low=2, high=20001),
     )
     observables = (
         Observable("current", "power/area", "wall heat flux q_w"),
@@ -235,7 +250,7 @@ class Plasma(Model):
         Observable("grid_cells", "cells", "finest grid used"),
         Observable("grid_error", "temperature", "Richardson error estimate of T(0)"),
         Observable("convergence_order", "1", "observed order of grid convergence"),
-        Observable("temperature_profile", "temperature", "T on the grid nodes",
+        Observable("temperature_profile", "temperature", "temperature T(r)",
                    dims=("radius",)),
     )
 
@@ -287,7 +302,7 @@ class Plasma(Model):
             "branch_label": point["label"],
             "grid_error": grid.error,
             "convergence_order": grid.order,
-            "temperature_profile": t,
+            "temperature_profile": sampled_profile(problem, t, params),
             "residual": float(np.abs(problem.residual(u, power)).max() / heating),
             "status": status,
         }

@@ -1,6 +1,14 @@
 """Steady states of 1-D nonlinear diffusion problems: finite volumes, Newton, continuation.
 
-Problem class (binding for every model built on this module). On x ∈ [0, L] (a slab, or the
+Two problem classes, both discretised by vertex-centred finite volumes and solved by the same
+Newton, gap and refinement code (:class:`SteadyProblem` is what they share):
+
+* :class:`DiffusionProblem`, one field with a nonlinear diffusivity and a source (plasma,
+  corrosion with excess supporting electrolyte);
+* :class:`ness_core.solvers.nernst_planck.NernstPlanckProblem`, ions with electroneutrality
+  and the potential solved together with the concentrations (corrosion with migration).
+
+DiffusionProblem (binding for every model built on it). On x ∈ [0, L] (a slab, or the
 radius of a cylinder) the field u(x, t) obeys the conservation law
 
     c(x) ∂u/∂t = (1/x^g) ∂/∂x [ x^g ∂φ(u)/∂x ] + s(u, x; λ),      g = 0 (slab), 1 (cylinder),
@@ -16,11 +24,25 @@ volumes [x_i − h/2, x_i + h/2] ∩ [0, L] weighted by 2x in a cylinder (so tha
 area fraction of the unit disk for L = 1) and by 1 in a slab; face fluxes
 a_{i+1/2} (φ_i − φ_{i+1})/h. Second order in h for smooth solutions; exact for linear φ-profiles.
 The discrete system F(u; λ) = 0 is solved by damped Newton with the sparse (tridiagonal)
-analytic Jacobian J = A diag(φ'(u)) + diag(V s_u) and SuperLU.
+analytic Jacobian J = A diag(φ'(u)) + diag(V s_u) and LAPACK's banded LU.
+
+Why finite volumes + Newton and not ``scipy.integrate.solve_bvp``: measured side by side on the
+same plasma and corrosion problems (``benchmarks/continuum.py bvp``, table in
+``benchmarks/README.md``), both take milliseconds per solve at the accuracies the studies ask
+for (1e-4 to 1e-7 relative), within a factor 2–6 either way (finite volumes faster on the
+plasma, collocation on the corrosion layer); collocation (fourth order, adaptive mesh) wins
+beyond 1e-8, but fails on the radiating plasma in its natural temperature form (the steep
+layer off the cold wall exhausts 10⁵ mesh nodes) and needs problem-specific reformulations
+(Kirchhoff potential; ions reduced by their steady Boltzmann distributions). The finite
+volumes give what solve_bvp cannot: the sparse Jacobian and mass matrix of the linearised
+dynamics (the gap, including the electroneutral ion transport) and the bordered systems of
+pseudo-arclength continuation through folds, from one discretisation with a measured order.
 
 Linear stability: the slowest relaxation rate of the linearised dynamics M δu̇ = J δu with
 M = diag(c_i V_i) is gap = −max Re λ_k of the sparse generalised eigenproblem J v = λ M v
-(ARPACK shift-invert at 0; dense for small grids). gap < 0 flags an unstable steady state.
+(ARPACK shift-invert at 0; dense for small grids; zero rows of M, algebraic equations, are
+allowed). gap < 0 flags an unstable steady state. Where Newton from the first guess fails far
+from equilibrium, :func:`newton_path` steps λ from a known solution (no folds assumed).
 
 Continuation: pseudo-arclength (Keller 1977) in scaled variables with an adaptive step; a fold
 (turning point, dλ/ds = 0) is bracketed by the sign change of the tangent's λ component and
@@ -39,8 +61,10 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+import scipy.interpolate
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
@@ -51,6 +75,10 @@ from ness_core.errors import ParameterError
 GEOMETRIES = ("slab", "cylinder")
 # Largest number of unknowns whose spectrum is computed densely by spectral_gap.
 DENSE_MAX_UNKNOWNS = 64
+# Widest band (lower + upper diagonals) solved by the banded LU in _sparse_solve.
+BANDED_MAX_WIDTH = 16
+# Scaled residual at which newton accepts a state whose full steps stopped shrinking.
+ROUND_OFF_RESIDUAL = 1e-10
 ElementFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 SourceFunction = Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray, np.ndarray]]
 FluxFunction = Callable[[float, float], tuple[float, float, float]]
@@ -98,6 +126,20 @@ class Grid:
     def integrate(self, values: np.ndarray) -> float:
         """Σ_i V_i values_i over all nodes (midpoint-rule volume integral, O(h²))."""
         return float(np.dot(self.volumes, values))
+
+    def sample(self, values: np.ndarray, points: int) -> np.ndarray:
+        """Node values at the fixed positions x_k = k·length/(points − 1), k = 0 … points − 1.
+
+        The node values themselves where every position is a node (``cells`` a multiple of
+        ``points`` − 1), else a not-a-knot cubic spline through the nodes (O(h⁴), below the
+        O(h²) error of the scheme). Profiles of every grid of a refinement then share one
+        coordinate.
+        """
+        cells = len(self.nodes) - 1
+        if cells % (points - 1) == 0:
+            return np.array(values[:: cells // (points - 1)], dtype=float)
+        targets = np.linspace(0.0, float(self.nodes[-1]), points)
+        return scipy.interpolate.CubicSpline(self.nodes, values)(targets)
 
 
 @dataclass(frozen=True)
@@ -185,6 +227,34 @@ class DiffusionProblem:
         """
         return float(np.dot(self.face_fluxes(u), force_potential[:-1] - force_potential[1:]))
 
+    def scaled_residual(self, u: np.ndarray, lam: float) -> float:
+        """max |F| / (max |A φ(u)| + max |V s|): the residual relative to the terms it balances."""
+        w = self.full(u)
+        flux = np.abs(self._laplacian @ self.potential(w)[0])
+        source = np.abs(self.grid.volumes[:-1] * self.source(w, lam)[0][:-1])
+        scale = max(float(flux.max()), float(source.max()), 1e-300)
+        return float(np.abs(self.residual(u, lam)).max() / scale)
+
+
+class SteadyProblem(Protocol):
+    """What :func:`newton` and :func:`spectral_gap` need of a discretised problem.
+
+    The steady state solves F(u; λ) = 0; the linearised dynamics is M δu̇ = J δu with
+    M = diag(``mass()``) (zero entries: algebraic equations).
+    """
+
+    @property
+    def unknowns(self) -> int: ...
+
+    def residual(self, u: np.ndarray, lam: float) -> np.ndarray: ...
+
+    def linearise(self, u: np.ndarray,
+                  lam: float) -> tuple[np.ndarray, sp.csc_matrix, np.ndarray]: ...
+
+    def mass(self) -> np.ndarray: ...
+
+    def scaled_residual(self, u: np.ndarray, lam: float) -> float: ...
+
 
 @dataclass(frozen=True)
 class SteadyState:
@@ -211,7 +281,22 @@ class SteadyState:
 
 
 def _sparse_solve(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
-    """SuperLU solve; NaNs (no warning) when the matrix is singular."""
+    """Solve; NaNs (no warning) when the matrix is singular.
+
+    Banded matrices (the Jacobians of every problem here: tridiagonal, or block-tridiagonal
+    with interleaved unknowns) go to LAPACK's banded LU with partial pivoting, 4–10× faster
+    than SuperLU at 10³–10⁴ unknowns; others (bordered continuation systems) to SuperLU.
+    """
+    coo = matrix.tocoo()
+    offsets = coo.col - coo.row
+    lower, upper = max(-int(offsets.min(initial=0)), 0), max(int(offsets.max(initial=0)), 0)
+    if lower + upper <= BANDED_MAX_WIDTH:
+        bands = np.zeros((lower + upper + 1, matrix.shape[1]))
+        np.add.at(bands, (upper + coo.row - coo.col, coo.col), coo.data)
+        try:
+            return scipy.linalg.solve_banded((lower, upper), bands, rhs)
+        except np.linalg.LinAlgError:
+            return np.full(rhs.shape, math.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("error", spla.MatrixRankWarning)
         try:
@@ -220,59 +305,116 @@ def _sparse_solve(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
             return np.full(rhs.shape, math.nan)
 
 
-def _scaled_residual(problem: DiffusionProblem, u: np.ndarray, lam: float) -> float:
-    w = problem.full(u)
-    flux = np.abs(problem._laplacian @ problem.potential(w)[0])
-    source = np.abs(problem.grid.volumes[:-1] * problem.source(w, lam)[0][:-1])
-    scale = max(float(flux.max()), float(source.max()), 1e-300)
-    return float(np.abs(problem.residual(u, lam)).max() / scale)
-
-
-def newton(problem: DiffusionProblem, u0: np.ndarray, lam: float, *, tol: float = 1e-11,
-           max_iter: int = 50, lower: float = -np.inf) -> SteadyState:
+def newton(problem: SteadyProblem, u0: np.ndarray, lam: float, *, tol: float = 1e-11,
+           max_iter: int = 50, lower: float | np.ndarray = -np.inf) -> SteadyState:
     """Solve F(u; λ) = 0 by damped Newton from ``u0``.
 
     Parameters
     ----------
-    problem : DiffusionProblem
-    u0 : ndarray, shape (cells,)
+    problem : SteadyProblem (DiffusionProblem, NernstPlanckProblem)
+    u0 : ndarray, shape (problem.unknowns,)
         Initial guess.
     lam : float
         Parameter value.
     tol : float
-        Stop when the relative Newton step max|δu| / max|u| is below ``tol``.
+        Stop when the relative Newton step max|δu| / max|u| is below ``tol``, or when full
+        steps stop shrinking (round-off of an ill-conditioned system) with the scaled
+        residual below ``ROUND_OFF_RESIDUAL``.
     max_iter : int
         Iteration limit; reaching it gives status ``"Newton not converged ..."``.
-    lower : float
-        Values of u must stay above ``lower`` (e.g. 0 for a temperature or a concentration);
-        steps are halved until they do.
+    lower : float or ndarray, shape (problem.unknowns,)
+        Values of u must stay above ``lower`` (e.g. 0 for a temperature or a concentration;
+        per unknown when an array); steps are halved until they do.
     """
     u = np.array(u0, dtype=float)
+    previous = math.inf
     for it in range(1, max_iter + 1):
-        res, jac, _ = problem.linearise(u, lam)
+        try:
+            res, jac, _ = problem.linearise(u, lam)
+        except ArithmeticError as exc:  # e.g. exp overflow far from the solution
+            return SteadyState(u, lam, math.nan, it, f"Newton diverged ({exc})")
         step = -_sparse_solve(jac, res)
         if not np.all(np.isfinite(step)):
             return SteadyState(u, lam, math.nan, it, "singular Jacobian")
         damping = 1.0
-        while np.any(u + damping * step <= lower) and damping > 1e-6:
+        while np.any(u + damping * step <= lower):
             damping /= 2
+            if damping < 1e-6:
+                return SteadyState(u, lam, math.nan, it, "Newton step leaves the domain")
         u = u + damping * step
-        if damping == 1.0 and np.abs(step).max() <= tol * max(np.abs(u).max(), 1e-300):
-            return SteadyState(u, lam, _scaled_residual(problem, u, lam), it, "ok")
-    return SteadyState(u, lam, _scaled_residual(problem, u, lam), max_iter,
+        size = np.abs(step).max()
+        if damping == 1.0 and size <= tol * max(np.abs(u).max(), 1e-300):
+            return SteadyState(u, lam, problem.scaled_residual(u, lam), it, "ok")
+        if damping == 1.0 and size > previous / 2:  # stagnating: accept at round-off only
+            residual = problem.scaled_residual(u, lam)
+            if residual <= ROUND_OFF_RESIDUAL:
+                return SteadyState(u, lam, residual, it, "ok")
+        previous = size if damping == 1.0 else math.inf
+    return SteadyState(u, lam, problem.scaled_residual(u, lam), max_iter,
                        f"Newton not converged after {max_iter} iterations")
 
 
-def spectral_gap(problem: DiffusionProblem, u: np.ndarray, lam: float) -> float:
-    """−max Re λ_k of J v = λ M v at the steady state u (1/time); < 0 if unstable."""
+def newton_path(problem: SteadyProblem, u0: np.ndarray, lam0: float, lam: float, *,
+                lower: float | np.ndarray = -np.inf, max_steps: int = 60) -> SteadyState:
+    """Steady state at ``lam`` by natural-parameter continuation from the solution ``u0`` at
+    ``lam0``, for problems without folds where Newton from a poor guess fails (e.g. currents
+    many decades above the limiting current).
+
+    Newton at ``lam`` from ``u0`` first; if that fails, steps from ``lam0`` towards ``lam``
+    with a secant predictor, halving a failed step and growing a successful one by 1.5×.
+    Gives up (status saying where) after ``max_steps`` solves or a step below 1e-9 of the
+    distance.
+    """
+    direct = newton(problem, u0, lam, lower=lower)
+    if direct.status == "ok":
+        return direct
+    previous, current, at = None, np.array(u0, dtype=float), lam0
+    step = (lam - lam0) / 8
+    for _ in range(max_steps):
+        target = at + step if abs(step) < abs(lam - at) else lam
+        guess = current
+        if previous is not None:
+            guess = current + (current - previous[0]) * (target - at) / (at - previous[1])
+            if np.any(guess <= lower):
+                guess = current
+        state = newton(problem, guess, target, lower=lower)
+        if state.status != "ok":
+            step /= 2
+            if abs(step) < 1e-9 * abs(lam - lam0):
+                break
+            continue
+        if target == lam:
+            return state
+        previous, current, at = (current, at), state.u, target
+        step *= 1.5
+    return SteadyState(current, at, math.nan, 0,
+                       f"no convergence on the path from {lam0:.6g} to {lam:.6g} (stuck at "
+                       f"{at:.6g})")
+
+
+def spectral_gap(problem: SteadyProblem, u: np.ndarray, lam: float) -> float:
+    """−max Re λ_k of J v = λ M v at the steady state u (1/time); < 0 if unstable.
+
+    M = diag(``problem.mass()``) may have zero entries (algebraic equations such as
+    electroneutrality): their infinite eigenvalues are discarded. Sparse path: ARPACK on
+    J⁻¹M (shift-invert at 0), whose largest eigenvalues μ give the λ = 1/μ nearest zero.
+    """
     _, jac, _ = problem.linearise(u, lam)
     mass = problem.mass()
-    if problem.unknowns <= DENSE_MAX_UNKNOWNS:
+    if len(mass) <= DENSE_MAX_UNKNOWNS:
         vals = scipy.linalg.eigvals(jac.toarray(), np.diag(mass))
-    else:
+        return float(-np.max(vals[np.isfinite(vals)].real))
+    if np.all(mass > 0):
         vals = spla.eigs(jac, k=4, M=sp.diags(mass).tocsc(), sigma=0.0, which="LM",
                          return_eigenvectors=False, tol=1e-12)
-    return float(-np.max(vals.real))
+        return float(-np.max(vals.real))
+    lu = spla.splu(sp.csc_matrix(jac))
+    operator = spla.LinearOperator(jac.shape, matvec=lambda x: lu.solve(mass * x),
+                                   dtype=float)
+    start = np.where(mass > 0, 1.0, 0.0)  # reproducible Arnoldi start in the dynamic subspace
+    mu = spla.eigs(operator, k=4, which="LM", return_eigenvectors=False, tol=1e-12, v0=start)
+    mu = mu[np.abs(mu) > 0]
+    return float(-np.max((1.0 / mu).real))
 
 
 def _bordered_newton(problem: DiffusionProblem, u: np.ndarray, lam: float, row: np.ndarray,
