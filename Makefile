@@ -26,8 +26,9 @@ run: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
-# A single-node SLURM on this machine (root; installs slurm-wlm + munge), then the tiny study
-# through workflow/profiles/slurm compared with a local run.
+# A single-node SLURM on this machine (root; installs slurm-wlm + munge), then a tiny study
+# through workflow/profiles/slurm (as shipped, with --jobs 2 below the 5 ready jobs, and with
+# simulate as one SLURM array), each compared with a local run.
 test-cluster: install
 	bash tests/cluster/slurm-up
 	NESS_TEST_SLURM=1 $(BIN)/python -m pytest -s tests/cluster/test_slurm.py

@@ -1,8 +1,9 @@
-"""Overhead of ``fluctuations=true``: exact ASEP (cumulants, correlations) and Kerr resonator.
+"""Overhead of ``fluctuations=true``: exact ASEP (cumulants, correlations) and Kerr oscillator.
 
 Usage: ``OPENBLAS_NUM_THREADS=1 python benchmarks/counting_statistics.py [L ...]`` (default
-L = 12 16), then the Kerr rows (Fock cutoffs ``KERR_CUTOFFS``). Partially asymmetric chain, q = e^-1, rho_left = 0.9, rho_right = 0.1 (finite
-entropy production, so the TUR ratio is finite). Per L and stationary method ("auto" is what
+L = 12 16), then the Kerr rows (Fock cutoffs ``KERR_CUTOFFS``). ASEP: partially asymmetric
+chain, q = e^-1, rho_left = 0.9, rho_right = 0.1 (finite entropy production, so the TUR ratio
+is finite). Per L and stationary method ("auto" is what
 ``asep`` uses: iterative above 2^11 states; "direct" keeps the sparse LU), the best of
 ``REPEATS`` wall times of
 

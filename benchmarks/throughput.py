@@ -2,12 +2,14 @@
 
     .venv/bin/python benchmarks/throughput.py dryrun            # snakemake -n at 1e3/1e4/1e5
     .venv/bin/python benchmarks/throughput.py chunks 10000      # points/s vs chunk size, cores
+    .venv/bin/python benchmarks/throughput.py chunks 2000 --model asep   # exact ASEP, L = 8
     .venv/bin/python benchmarks/throughput.py sweep 100000      # full sweep vs the loop, all cores
     .venv/bin/python benchmarks/throughput.py gather 100000     # gather peak memory, 100 sites
 
 Every run is a fresh directory under a temporary root; the workflow runs with the default
 profile. The loop on P cores is P processes, each looping over a contiguous 1/P of the
-points (what a user would write with multiprocessing). Prints markdown tables.
+points (what a user would write with multiprocessing). `chunks` runs chunk sizes of 1/50
+and 1/10 of the points and the automatic size, on 1 and 2 cores. Prints markdown tables.
 """
 
 from __future__ import annotations
@@ -31,13 +33,25 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 PROFILE = ["--workflow-profile", str(REPO / "workflow" / "profiles" / "default")]
 
 
-def climate_config(points: int, chunk_size: int | None) -> dict:
-    """A climate study of about ``points`` points: drive × 100 temperatures (or fewer)."""
-    temperatures = min(100, points)
-    return {"studies": {"climate_bench": {
-        "model": "climate", "chunk_size": chunk_size,
-        "sweep": {"drive": {"start": 0.0, "stop": 3.0, "num": math.ceil(points / temperatures)},
-                  "temperature": {"start": 0.3, "stop": 2.0, "num": temperatures}}}}}
+STUDY = "bench"
+ASEP_L = 8  # exact ASEP: 2^8 = 256 configurations, a few ms per point
+
+
+def bench_config(model: str, points: int, chunk_size: int | None) -> dict:
+    """A study of about ``points`` points: climate drive × 100 temperatures, or exact ASEP
+    (L = :data:`ASEP_L`) over a ρ_L × ρ_R grid with 50 values of ρ_R (or fewer)."""
+    inner = min(100 if model == "climate" else 50, points)
+    outer = math.ceil(points / inner)
+    if model == "climate":
+        sweep = {"drive": {"start": 0.0, "stop": 3.0, "num": outer},
+                 "temperature": {"start": 0.3, "stop": 2.0, "num": inner}}
+        fixed = {}
+    else:
+        sweep = {"rho_left": {"start": 0.02, "stop": 0.98, "num": outer},
+                 "rho_right": {"start": 0.02, "stop": 0.98, "num": inner}}
+        fixed = {"L": ASEP_L, "method": "exact"}
+    return {"studies": {STUDY: {"model": model, "chunk_size": chunk_size, "sweep": sweep,
+                                "fixed": fixed}}}
 
 
 def snakemake(workdir: Path, config: dict, *args: str) -> float:
@@ -55,11 +69,12 @@ def snakemake(workdir: Path, config: dict, *args: str) -> float:
     return seconds
 
 
-def _evaluate_slice(points: list[dict]) -> int:
+def _evaluate_slice(job: tuple[str, list[dict]]) -> int:
     import ness_core
 
+    model, points = job
     for params in points:
-        ness_core.evaluate("climate", **params)
+        ness_core.evaluate(model, **params)
     return len(points)
 
 
@@ -67,10 +82,10 @@ def loop_seconds(config: dict, cores: int) -> float:
     """Wall seconds of ``cores`` processes looping over the study's points."""
     from ness_core import sweep
 
-    study = sweep.parse_config(config)["climate_bench"]
+    study = sweep.parse_config(config)[STUDY]
     params = [p.params for p in study.points()]
     size = math.ceil(len(params) / cores)
-    slices = [params[k:k + size] for k in range(0, len(params), size)]
+    slices = [(study.model, params[k:k + size]) for k in range(0, len(params), size)]
     start = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(cores) as pool:
         pool.map(_evaluate_slice, slices)
@@ -80,9 +95,9 @@ def loop_seconds(config: dict, cores: int) -> float:
 def pipeline_seconds(root: Path, config: dict, cores: int) -> tuple[float, int]:
     """Wall seconds of a full run (no report) and the number of simulate jobs."""
     workdir = Path(tempfile.mkdtemp(dir=root))
-    target = "results/climate_bench/dataset.nc"
+    target = f"results/{STUDY}/dataset.nc"
     seconds = snakemake(workdir, config, "--cores", str(cores), *PROFILE, target)
-    jobs = len(list((workdir / "results/climate_bench/chunks").glob("*.nc")))
+    jobs = len(list((workdir / f"results/{STUDY}/chunks").glob("*.nc")))
     return seconds, jobs
 
 
@@ -90,31 +105,39 @@ def dryrun(root: Path) -> None:
     print("| points | jobs | first `snakemake -n` s | second s |\n|---|---|---|---|")
     for points in (1_000, 10_000, 100_000):
         workdir = Path(tempfile.mkdtemp(dir=root))
-        config = climate_config(points, None)
+        config = bench_config("climate", points, None)
         first = snakemake(workdir, config, "-n", "--cores", "2")
         second = snakemake(workdir, config, "-n", "--cores", "2")
-        jobs = len(list((workdir / "results/climate_bench/chunks").glob("*.json")))
+        jobs = len(list((workdir / f"results/{STUDY}/chunks").glob("*.json")))
         print(f"| {points} | {jobs} | {first:.1f} | {second:.1f} |", flush=True)
 
 
-def chunks(root: Path, points: int) -> None:
-    print("| cores | chunk size | jobs | pipeline s | points/s | loop s | pipeline / loop |")
-    print("|---|---|---|---|---|---|---|")
+def chunks(root: Path, points: int, model: str) -> None:
+    print("| model | cores | chunk size | jobs | pipeline s | points/s | loop s "
+          "| pipeline / loop |")
+    print("|---|---|---|---|---|---|---|---|")
+    points = math.prod(len(v) for v in _axes(bench_config(model, points, None)))
     for cores in (1, 2):
-        loop = loop_seconds(climate_config(points, None), cores)
-        for chunk_size in (200, 1000, None):
-            config = climate_config(points, chunk_size)
+        loop = loop_seconds(bench_config(model, points, None), cores)
+        for chunk_size in (points // 50, points // 10, None):
+            config = bench_config(model, points, chunk_size)
             seconds, jobs = pipeline_seconds(root, config, cores)
-            print(f"| {cores} | {chunk_size or 'auto'} | {jobs} | {seconds:.1f} | "
+            print(f"| {model} | {cores} | {chunk_size or 'auto'} | {jobs} | {seconds:.1f} | "
                   f"{points / seconds:.0f} | {loop:.1f} | {seconds / loop:.2f} |", flush=True)
+
+
+def _axes(config: dict) -> list[list]:
+    from ness_core import sweep
+
+    return list(sweep.parse_config(config)[STUDY].axes.values())
 
 
 def full_sweep(root: Path, points: int) -> None:
     cores = os.cpu_count() or 1
-    config = climate_config(points, None)
+    config = bench_config("climate", points, None)
     loop = loop_seconds(config, cores)
     seconds, jobs = pipeline_seconds(root, config, cores)
-    log = next(root.glob("*/results/logs/gather/climate_bench.log")).read_text()
+    log = next(root.glob(f"*/results/logs/gather/{STUDY}.log")).read_text()
     gather_mb = float(re.search(r"peak resident memory (\d+) MB", log).group(1))
     print("| points | cores | jobs | loop s | pipeline s | pipeline / loop | gather peak MB |")
     print("|---|---|---|---|---|---|---|")
@@ -162,13 +185,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("dryrun", "chunks", "sweep", "gather"))
     parser.add_argument("points", type=int, nargs="?", default=10_000)
+    parser.add_argument("--model", choices=("climate", "asep"), default="climate",
+                        help="model of `chunks` (asep: exact, L = 8)")
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory() as root:
         if args.what == "dryrun":
             dryrun(Path(root))
         elif args.what == "chunks":
-            chunks(Path(root), args.points)
+            chunks(Path(root), args.points, args.model)
         elif args.what == "gather":
             gather_memory(Path(root), args.points)
         else:

@@ -13,6 +13,7 @@ and one line on stderr; a bad config gives the workflow's own ``config error: ..
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -94,10 +95,12 @@ def _point_command(name: str, assignments: list[str], as_json: bool) -> None:
         print(f"{key}: {to_jsonable(value)}")
 
 
-def _plan_command(configfile: str, directory: str, as_json: bool) -> None:
+def _plan_command(configfile: str, directory: str, as_json: bool,
+                  max_mem_mb: float | None) -> None:
     import yaml
 
     from ness_core import sweep
+    from ness_core.models.network import short_name
 
     try:
         with open(configfile) as fh:
@@ -106,17 +109,24 @@ def _plan_command(configfile: str, directory: str, as_json: bool) -> None:
         raise ParameterError(f"cannot read config {configfile}: {exc}".splitlines()[0]) from None
     if not isinstance(config, dict):
         raise sweep.ConfigError("config: expected a mapping with 'studies'")
-    studies = sweep.load_config(config, SCHEMA)
+    # paths in the config (SBML files) are relative to the workflow's working directory
+    workdir = contextlib.chdir(directory) if Path(directory).is_dir() else contextlib.nullcontext()
+    with workdir:
+        studies = sweep.load_config(config, SCHEMA)
+    limit = sweep.machine_memory_mb() if max_mem_mb is None else max_mem_mb
+    for study in studies.values():  # the workflow's own check, before any job runs
+        sweep.check_memory(study, limit or None)
     plans = [sweep.summarize(study, Path(directory, "results", name, "chunks"))
              for name, study in studies.items()]
     if as_json:
         print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans]}))
         return
     header = ("study", "model", "points", "jobs", "chunk", "CPU h", "CPU h todo", "mem MB",
-              "peak MB", "done jobs", "done points")
-    rows = [(p.study, p.model, p.points, p.jobs,
+              "est. peak MB", "peak MB", "done jobs", "done points")
+    rows = [(p.study, short_name(p.model), p.points, p.jobs,
              p.chunk_size or f"auto≤{p.max_chunk_points}", f"{p.cpu_hours:.3g}",
              f"{p.cpu_hours_todo:.3g}", p.mem_mb,
+             "-" if p.mem_estimate_mb is None else f"{p.mem_estimate_mb:.0f}",
              "-" if p.peak_mem_mb is None else f"{p.peak_mem_mb:.0f}",
              p.finished_jobs, p.finished_points) for p in plans]
     widths = [max(len(str(r[k])) for r in (header, *rows)) for k in range(len(header))]
@@ -138,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("-d", "--directory", default=".",
                       help="working directory holding results/ (as snakemake -d)")
     plan.add_argument("--json", action="store_true", help="print one JSON object")
+    plan.add_argument("--max-mem-mb", type=float, default=None, metavar="MB",
+                      help="memory one job may use (default: this machine's, as a local "
+                           "run; 0: no limit); a point estimated above it is an error")
     from ness_core.sweep import ConfigError
 
     try:
@@ -147,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "point":
             _point_command(args.name, args.assignments, args.json)
         elif args.command == "plan":
-            _plan_command(args.config, args.directory, args.json)
+            _plan_command(args.config, args.directory, args.json, args.max_mem_mb)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_USAGE

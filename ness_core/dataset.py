@@ -149,10 +149,19 @@ def assemble(study: Study, paths: Sequence[str | os.PathLike]) -> xr.Dataset:
 
 
 def provenance(study: Study) -> dict[str, str]:
-    """Global attrs: study, model, parameters, versions, config hash, git commit, time."""
+    """Global attrs: study, model, parameters, versions, config hash, code version, time.
+
+    ``config_hash`` is :meth:`Study.config_hash` of the study as gathered (model, sweep and
+    fixed parameters); ``code_version`` is ``ness-sweep <version>`` plus ``, git <commit>``
+    when the package runs from a git checkout; ``created`` is the gather time (UTC).
+    """
     model = get_model(study.model)
     resolved = model.resolve(dict(study.fixed))
     defaults = {k: v for k, v in resolved.items() if k not in study.axes}
+    versions = package_versions()
+    commit = git_commit()
+    code = f"ness-sweep {versions['ness-sweep']}" + ("" if commit == "unknown"
+                                                      else f", git {commit}")
     return {
         "title": f"ness-sweep study '{study.name}' of model '{study.model}'",
         "study": study.name,
@@ -160,9 +169,10 @@ def provenance(study: Study) -> dict[str, str]:
         "swept_axes": json.dumps(list(study.axes)),
         "fixed_parameters": json_attr(study.fixed),
         "resolved_parameters": json_attr(defaults),
-        "package_versions": json.dumps(package_versions()),
+        "package_versions": json.dumps(versions),
         "config_hash": study.config_hash(),
-        "git_commit": git_commit(),
+        "git_commit": commit,
+        "code_version": code,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -239,6 +239,17 @@ class Model:
         """
         return DEFAULT_POINT_SECONDS
 
+    def memory_estimate(self, params: dict[str, Any]) -> float | None:
+        """Rough peak memory in MB that one ``solve`` at ``params`` (resolved) adds to the
+        process (the interpreter and imports are counted by the sweep planner).
+
+        Optional hook used to size a job's ``mem_mb``, shown by ``ness plan``, and checked
+        against the memory limit before any job runs; override where memory grows fast
+        with the parameters (2^L states, N × N matrices). The default, ``None``, means no
+        estimate: jobs then ask for a conservative fixed amount, doubled on each retry.
+        """
+        return None
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """True where detailed balance holds exactly at ``params`` (resolved): there every
         current and the entropy production must vanish, which reports check. The default,

@@ -21,12 +21,17 @@ concentration is a pure number; energies and chemical potentials in the units of
   gives σ = inf.
 * Deterministic steady states: Newton's method from several starts on the stoichiometric
   compatibility class (conserved moieties fixed by ``initial``); stability and the gap
-  −max Re λ from the Jacobian restricted to the stoichiometric subspace.
+  −max Re λ from the Jacobian restricted to the stoichiometric subspace. Continuation
+  (:func:`continue_steady_state`) follows a stable branch along one parameter inside a
+  single point's solve, so results never depend on which points share a job.
 * Stochastic form: the chemical master equation for copy numbers n = Ω c with propensities
   a⁺(n) = k⁺ Ω Π_s n_s!/((n_s − r_s)! Ω^{r_s}) (chemostats enter through their
   concentrations), on the states reachable from an initial state inside a box
-  0 ≤ n_s ≤ cap_s; caps grow until the stationary probability of states with a transition
-  cut by the box is below a tolerance.
+  floor_s ≤ n_s ≤ cap_s (floors at mean − 6√mean − 10, at least 0); the box grows until the
+  stationary probability of states with a transition cut by it is below a tolerance.
+  Spaces too big to enumerate are sampled by Gillespie simulation
+  (:mod:`ness_core.solvers.gillespie`, :func:`stochastic_steady_state`).
+* Detailed balance (:func:`detailed_balance`): Wegscheider's condition on ln(k⁺/k⁻).
 
 References: D. T. Gillespie, Physica A 188, 404 (1992) (CME propensities); T. Schmiedl and
 U. Seifert, J. Chem. Phys. 126, 044101 (2007) (stochastic thermodynamics of chemical
@@ -149,13 +154,15 @@ def _walk(node: ast.AST, names: Mapping[str, float], where: str, text: str) -> f
 # ---------------------------------------------------------------------- network description
 _ARROWS = (("<->", True), ("<=>", True), ("->", False), ("=>", False))
 _TERM = re.compile(r"^(?:(\d+)\s*\*?\s*)?([A-Za-z_][A-Za-z0-9_]*)$")
+MAX_COEFFICIENT = 10  # largest stoichiometric coefficient of one species in one complex
 
 
 def parse_equation(equation: str, where: str) -> tuple[dict[str, int], dict[str, int], bool]:
     """Reactant and product coefficients and reversibility of ``"A + 2 B <-> C"``.
 
     ``0`` (or an empty side) is the empty complex. Raises :class:`ParameterError` naming
-    ``where`` on a missing or repeated arrow or a malformed term.
+    ``where`` on a missing or repeated arrow, a malformed term, or a coefficient above
+    ``MAX_COEFFICIENT``.
     """
     found = next(((a, rev) for a, rev in _ARROWS if equation.count(a) == 1), None)
     if found is None:
@@ -173,6 +180,9 @@ def parse_equation(equation: str, where: str) -> tuple[dict[str, int], dict[str,
                     raise ParameterError(f"{where}: cannot read term {term!r} of {equation!r}")
                 name = match.group(2)
                 coefficients[name] = coefficients.get(name, 0) + int(match.group(1) or 1)
+                if coefficients[name] > MAX_COEFFICIENT:
+                    raise ParameterError(f"{where}: coefficient of '{name}' in {equation!r} "
+                                         f"exceeds {MAX_COEFFICIENT}")
         sides.append(coefficients)
     return sides[0], sides[1], reversible
 
@@ -484,16 +494,18 @@ class DeterministicResult:
 
 
 def deterministic_steady_states(kin: Kinetics, initial: np.ndarray, n_starts: int = 8,
-                                seed: int = 0) -> DeterministicResult:
+                                seed: int = 0,
+                                extra_starts: Iterable[np.ndarray] = ()) -> DeterministicResult:
     """Steady states of dc/dt = Sᵀ (v⁺ − v⁻) in the compatibility class of ``initial``.
 
     Damped Newton (backtracking on ‖F‖₂, steps kept inside c ≥ 0) on
     F(c) = (Qᵀ dc/dt, Lc − Lc₀), where Q spans the stoichiometric subspace and the rows of
     L the conservation laws, from ``initial``, from (n_starts − 1)//2 multiples of it
     (geometric, 0.1 … 10) and from random starts (log-uniform over 10⁻² … 10² × the scale
-    of ``initial``), ``n_starts`` in all. If Newton fails from ``initial`` it is retried from
-    the end point of the ODE integrated over ``RELAX_TIME``/k_max (LSODA). Distinct
-    solutions (relative distance > 1e-6) are kept.
+    of ``initial``), ``n_starts`` in all, and from ``extra_starts`` (e.g. the end point of a
+    continuation, :func:`continue_steady_state`). If Newton fails from ``initial`` it is
+    retried from the end point of the ODE integrated over ``RELAX_TIME``/k_max (LSODA).
+    Distinct solutions (relative distance > 1e-6) are kept.
 
     Parameters
     ----------
@@ -503,10 +515,10 @@ def deterministic_steady_states(kin: Kinetics, initial: np.ndarray, n_starts: in
     n_starts : int
     seed : int
         Seed of the random starts.
+    extra_starts : iterable of ndarray, shape (d,)
+        Further starts, tried after the others.
     """
-    stoich = kin.stoichiometry.T.astype(float)  # (d, R)
-    q = scipy.linalg.orth(stoich)
-    laws = scipy.linalg.null_space(stoich.T).T
+    stoich, q, laws = _class_geometry(kin)
     totals = laws @ initial
     rng = np.random.default_rng(seed)
     initial = np.asarray(initial, float)
@@ -514,7 +526,8 @@ def deterministic_steady_states(kin: Kinetics, initial: np.ndarray, n_starts: in
     n_scaled = (n_starts - 1) // 2
     starts = ([initial] + [f * initial for f in np.geomspace(0.1, 10.0, n_scaled)]
               + [scale * 10.0 ** rng.uniform(-2, 2, size=len(initial))
-                 for _ in range(n_starts - 1 - n_scaled)])
+                 for _ in range(n_starts - 1 - n_scaled)]
+              + [np.asarray(c, float) for c in extra_starts])
     found: list[SteadyState] = []
     for n, start in enumerate(starts):
         c = _newton(kin, stoich, q, laws, totals, start)
@@ -531,6 +544,83 @@ def deterministic_steady_states(kin: Kinetics, initial: np.ndarray, n_starts: in
     found.sort(key=lambda s: (not s.stable, -s.gap))
     status = "ok" if found else f"no steady state found from {n_starts} starts"
     return DeterministicResult(tuple(found), status)
+
+
+def _class_geometry(kin: Kinetics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sᵀ (d, R), an orthonormal basis Q of its range, and the conservation laws L (rows)."""
+    stoich = kin.stoichiometry.T.astype(float)
+    return stoich, scipy.linalg.orth(stoich), scipy.linalg.null_space(stoich.T).T
+
+
+CONTINUATION_HALVINGS = 6  # a continuation step is halved at most this often before a jump
+
+
+def continue_steady_state(network: ReactionNetwork, params: Mapping[str, Any], parameter: str,
+                          start: float, steps: int, initial: np.ndarray) -> np.ndarray:
+    """Stable steady state at ``params`` reached by a quasi-static sweep of ``parameter``.
+
+    Natural-parameter continuation: at ``parameter = start`` the multi-start solution
+    (:func:`deterministic_steady_states`, stable states first, then the largest gap; choose
+    a start where the steady state is unique, e.g. drive = 0, where detailed balance gives one
+    equilibrium per compatibility class), then ``steps`` equal steps to
+    ``params[parameter]``, Newton from the previous state at each. A step that fails or
+    lands on an unstable state is halved up to ``CONTINUATION_HALVINGS`` times; past that the
+    followed branch has ended (a fold) and the state relaxes along the mass-action ODE to the
+    attractor it falls into, as in a slow experimental sweep. So sweeping up and down a
+    bistable range follows the two branches of the hysteresis loop. ``initial`` fixes the
+    conserved totals all along the path.
+
+    Raises
+    ------
+    ParameterError
+        If a rate expression is invalid somewhere on the path (naming the reaction).
+    RuntimeError
+        If no steady state is found at ``start`` (recorded as a failed point).
+    """
+    target = float(params[parameter])
+    first = deterministic_steady_states(network.kinetics({**params, parameter: start}),
+                                        initial)
+    if not first.states:
+        raise RuntimeError(f"continuation: no steady state at {parameter} = {start:g}")
+    c = first.states[0].concentrations
+    full = (target - start) / max(steps, 1)
+    value, h = float(start), full
+    while value != target:
+        nxt = target if abs(target - value) <= abs(h) * (1 + 1e-12) else value + h
+        kin = network.kinetics({**params, parameter: nxt})
+        stoich, q, laws = _class_geometry(kin)
+        totals = laws @ initial
+        new = _newton(kin, stoich, q, laws, totals, c)
+        stable = new is not None and bool(
+            np.max(_restricted_eigenvalues(kin, stoich, new).real, initial=-np.inf) < 0)
+        if not stable and abs(h) * 2**CONTINUATION_HALVINGS > abs(full):
+            h /= 2
+            continue
+        if not stable:  # the branch ended: fall into the attractor below
+            relaxed = _relax(kin, c)
+            new = _newton(kin, stoich, q, laws, totals, relaxed)
+            new = relaxed if new is None else new
+        c, value, h = new, nxt, math.copysign(min(2 * abs(h), abs(full)), full)
+    return c
+
+
+def detailed_balance(kin: Kinetics) -> bool:
+    """Whether the network satisfies detailed balance (Wegscheider's condition).
+
+    True iff every present reaction is reversible and θ = ln(k⁺/k⁻) (effective constants,
+    chemostats included) lies in the range of the stoichiometric matrix S (rows ν_ρ), i.e.
+    θ = S ln c* for some concentrations c*: then v⁺ = v⁻ for every reaction at c*, every
+    steady-state current and σ vanish, deterministic and stochastic. Tolerance 1e-12 relative
+    to max(1, max |θ|).
+    """
+    present = (kin.k_plus > 0) | (kin.k_minus > 0)
+    if np.any((kin.k_plus[present] > 0) != (kin.k_minus[present] > 0)):
+        return False
+    theta = np.log(kin.k_plus[present]) - np.log(kin.k_minus[present])
+    s = kin.stoichiometry[present].astype(float)
+    fit = s @ np.linalg.lstsq(s, theta, rcond=None)[0]
+    return bool(np.max(np.abs(theta - fit), initial=0.0)
+                <= 1e-12 * max(1.0, float(np.max(np.abs(theta), initial=0.0))))
 
 
 def _restricted_eigenvalues(kin: Kinetics, stoich: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -642,12 +732,16 @@ class CMEResult:
 
 
 def solve_cme(kin: Kinetics, volume: float, initial: np.ndarray, tol: float = 1e-8,
-              max_states: int = 200_000, gap: bool = True) -> CMEResult:
+              max_states: int = 200_000, gap: bool = True,
+              typical: np.ndarray | None = None) -> CMEResult:
     """Stationary CME reachable from copy numbers ``initial``, truncation grown to ``tol``.
 
-    Caps start at mean + 6√mean + 10 of ``initial`` and grow by ×1.5 until the boundary
-    probability is ≤ ``tol``; if the next space would exceed ``max_states`` the last
-    solution is returned with a status saying so. ``gap=False`` skips the spectrum.
+    Caps start at m + 6√m + 10 and floors at m − 6√m − 10 (at least 0, at most ``initial``)
+    with m the larger of ``initial`` and ``typical`` (typical copy numbers, e.g. Ω times the
+    mass-action steady state; default ``initial``); their distances from m grow by ×1.5
+    until the boundary probability is ≤ ``tol``; if the next space would exceed
+    ``max_states`` the last solution is returned with a status saying so. ``gap=False``
+    skips the spectrum.
 
     Raises
     ------
@@ -656,18 +750,24 @@ def solve_cme(kin: Kinetics, volume: float, initial: np.ndarray, tol: float = 1e
         :func:`ness_core.evaluate` as a failed point).
     """
     start = np.asarray(initial, dtype=np.int64)
-    caps = np.ceil(start + CAP_SIGMAS * np.sqrt(start) + CAP_MARGIN).astype(np.int64)
+    m = start if typical is None else np.maximum(start, np.asarray(typical, dtype=np.int64))
+    caps = np.ceil(m + CAP_SIGMAS * np.sqrt(m) + CAP_MARGIN).astype(np.int64)
+    # floors keep the far lower tail out: probabilities below 1e-300 there (e.g. zero copies
+    # of a species held near 500) would underflow and spoil the solve
+    floors = np.minimum(start, np.maximum(0, np.floor(m - CAP_SIGMAS * np.sqrt(m) - CAP_MARGIN)
+                                          ).astype(np.int64))
     result = None
     while True:
-        states = _reachable(kin, start, caps, max_states)
+        states = _reachable(kin, start, floors, caps, max_states)
         if states is None:
             if result is None:
                 raise RuntimeError(f"CME: more than max_states = {max_states} states needed")
             return replace(result, status=f"truncation limit: {max_states} states")
-        result = _solve_on(kin, volume, states, caps, start, gap)
+        result = _solve_on(kin, volume, states, floors, caps, start, gap)
         if result.status != "ok" or result.boundary_probability <= tol:
             return result
         caps = np.ceil(caps * CAP_GROWTH).astype(np.int64)
+        floors = np.maximum(0, m - np.ceil((m - floors) * CAP_GROWTH)).astype(np.int64)
 
 
 def _propensity(kin: Kinetics, volume: float, states: np.ndarray, forward: bool) -> np.ndarray:
@@ -681,7 +781,7 @@ def _propensity(kin: Kinetics, volume: float, states: np.ndarray, forward: bool)
     return a
 
 
-def _reachable(kin: Kinetics, start: np.ndarray, caps: np.ndarray,
+def _reachable(kin: Kinetics, start: np.ndarray, floors: np.ndarray, caps: np.ndarray,
                max_states: int) -> np.ndarray | None:
     """States reachable from ``start`` inside the box (breadth first), sorted by key."""
     stride = np.cumprod(np.concatenate(([1], caps[:-1] + 1)))
@@ -695,7 +795,7 @@ def _reachable(kin: Kinetics, start: np.ndarray, caps: np.ndarray,
     while len(frontier):
         can = np.all(frontier[:, None, :] >= needs[None, :, :], axis=2)
         nxt = (frontier[:, None, :] + jumps[None, :, :])[can]
-        nxt = nxt[np.all(nxt <= caps, axis=1)]
+        nxt = nxt[np.all((nxt >= floors) & (nxt <= caps), axis=1)]
         keys, first = np.unique(nxt @ stride, return_index=True)
         new = np.array([k not in seen for k in keys.tolist()], dtype=bool)
         seen.update(keys[new].tolist())
@@ -707,8 +807,8 @@ def _reachable(kin: Kinetics, start: np.ndarray, caps: np.ndarray,
     return states[np.argsort(states @ stride)]
 
 
-def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, caps: np.ndarray,
-              start: np.ndarray, want_gap: bool) -> CMEResult:
+def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, floors: np.ndarray,
+              caps: np.ndarray, start: np.ndarray, want_gap: bool) -> CMEResult:
     stride = np.cumprod(np.concatenate(([1], caps[:-1] + 1)))
     keys = states @ stride
     n, n_r = len(states), len(kin.reactions)
@@ -719,10 +819,10 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, caps: np.ndarray
     cut = np.zeros(n, dtype=bool)
     for r in range(n_r):
         dest = states + kin.stoichiometry[r]
-        inside = np.all((dest >= 0) & (dest <= caps), axis=1)
+        inside = np.all((dest >= floors) & (dest <= caps), axis=1)
         cut |= ~inside & (a_plus[:, r] > 0)
         back = states - kin.stoichiometry[r]
-        cut |= ~np.all((back >= 0) & (back <= caps), axis=1) & (a_minus[:, r] > 0)
+        cut |= ~np.all((back >= floors) & (back <= caps), axis=1) & (a_minus[:, r] > 0)
         i = np.flatnonzero(inside)
         j = np.searchsorted(keys, dest[i] @ stride)
         ok = (j < n) & (keys[np.minimum(j, n - 1)] == dest[i] @ stride)
@@ -748,3 +848,85 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, caps: np.ndarray
         entropy_production=flux_entropy_production(forward, backward) / volume,
         gap=gap, boundary_probability=float(p[cut].sum()), caps=caps,
         residual=residual, status=status)
+
+
+# ---------------------------------------------------------------------- stochastic: dispatch
+STOCHASTIC_METHODS = ("auto", "cme", "gillespie")
+GILLESPIE_SECONDS_PER_EVENT = 2.5e-7  # small networks, one core (benchmarks/networks.py)
+
+
+def cme_seconds(n_states: float, n_species: int) -> float:
+    """Rough wall time of :func:`solve_cme` (stationary state and gap) on ``n_states`` states.
+
+    Sparse LU fill-in grows with the lattice dimension: measured (benchmarks/networks.py,
+    one core) 2.2 s at 3·10⁴ and 15 s at 1.4·10⁵ states for two species, 2.3 s at 1.2·10⁴
+    and 63 s at 4.1·10⁴ for three; fitted by 2e-5 s·n·(n/10⁴)^½ (d ≤ 2) and
+    2e-4 s·n·(n/10⁴) (d ≥ 3) above 10⁴ states.
+    """
+    if n_species <= 2:
+        return 2e-5 * n_states * max(1.0, n_states / 1e4) ** 0.5
+    return 2e-4 * n_states * max(1.0, n_states / 1e4)
+
+
+@dataclass(frozen=True)
+class StochasticSteadyState:
+    """Stationary CME quantities from the truncated CME or from Gillespie simulation.
+
+    ``method`` is ``"cme"`` or ``"gillespie"``. Errors are standard errors of the simulation
+    (NaN for the CME, whose error is the truncation: ``boundary_probability``). ``gap`` is
+    NaN for simulation (not estimated), ``n_states`` NaN for simulation; the residual of a
+    simulation is 0 (it solves no equation). Fields as in :class:`CMEResult`.
+    """
+
+    method: str
+    mean: np.ndarray
+    mean_error: np.ndarray
+    forward_flux: np.ndarray
+    backward_flux: np.ndarray
+    net_flux_error: np.ndarray
+    entropy_production: float
+    entropy_production_error: float
+    gap: float
+    boundary_probability: float
+    n_states: float
+    residual: float
+    status: str
+
+
+def stochastic_steady_state(kin: Kinetics, volume: float, start: np.ndarray,
+                            typical: np.ndarray, method: str = "auto", tol: float = 1e-8,
+                            max_states: int = 200_000, seed: int = 0,
+                            events: int = 1_000_000) -> StochasticSteadyState:
+    """The stationary chemical master equation by the method named ``method``.
+
+    ``cme``: :func:`solve_cme` from copy numbers ``start`` (its conserved totals are the
+    CME's), box around ``typical``. ``gillespie``: :func:`ness_core.solvers.gillespie.simulate`
+    with ``events`` recorded events and ``seed``, started from ``typical`` when the network has
+    no conservation law and from ``start`` otherwise. ``auto``: the CME when its truncation
+    reaches ``tol`` within ``max_states`` states, else Gillespie.
+    """
+    if method not in STOCHASTIC_METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(STOCHASTIC_METHODS)}")
+    if method != "gillespie":
+        try:
+            cme = solve_cme(kin, volume, start, tol=tol, max_states=max_states, typical=typical)
+        except RuntimeError:
+            if method == "cme":
+                raise
+            cme = None
+        if cme is not None and (method == "cme" or not cme.status.startswith("truncation")):
+            n_r = len(kin.reactions)
+            return StochasticSteadyState(
+                "cme", cme.mean, np.full(len(cme.mean), math.nan), cme.forward_flux,
+                cme.backward_flux, np.full(n_r, math.nan), cme.entropy_production, math.nan,
+                cme.gap, cme.boundary_probability, float(len(cme.states)), cme.residual,
+                cme.status)
+    from ness_core.solvers.gillespie import simulate
+
+    conserved = scipy.linalg.null_space(kin.stoichiometry.astype(float)).shape[1] > 0
+    run = simulate(kin.reactants, kin.products, kin.k_plus, kin.k_minus, volume,
+                   start if conserved else typical, events, seed=seed)
+    return StochasticSteadyState(
+        "gillespie", run.mean, run.mean_error, run.forward_flux, run.backward_flux,
+        run.net_flux_error, run.entropy_production, run.entropy_production_error, math.nan,
+        math.nan, math.nan, 0.0, run.status)

@@ -10,11 +10,26 @@ and ``units`` attrs:
   draws the model's :meth:`~ness_core.model.Model.reference_lines` for that plane;
 * ``loglog``: observable ``y`` against axis ``x`` on log–log axes with a least-squares power
   law y ∝ x^z fitted to the points with ``fit_min <= x <= fit_max`` (either bound optional);
-  exponent ± standard error in the legend.
+  exponent ± standard error in the legend;
+* ``spectrum``: observables ``y`` (markers) against the observable ``x`` along their common
+  model dimension (e.g. the wire's mover occupations against ``mode_energy``), with the
+  ``reference`` observables as lines, ``reference[i]`` in the colour of ``y[i]`` (e.g. the
+  two leads' Fermi functions beside the right and left movers).
+
+Options: ``minimum_over`` (line) plots the minimum over a swept axis. ``logy`` puts the
+vertical axis of ``line`` and ``spectrum`` figures on a log scale (values <= 0 are left out,
+with a warning); ``offdiagonal`` leaves out of a ``line`` figure
+of a two-point function the point where ``x`` equals the index its other dimension is fixed
+to by ``select`` (the on-site variance, which would dwarf the correlations). A ``heatmap``
+takes ``vmin`` / ``vmax`` (colour limits; values beyond them are drawn in the colour bar's
+end colours, below ``vmin`` in green, so a bound such as the TUR's 2 can be the bottom of
+the scale and a violation stands out), ``logz`` (logarithmic colour scale) and ``contours``
+(labelled contour lines of the value at these levels).
 
 Swept axes a figure does not use are faceted: ``facet`` (or the first unused axis) gives
-one panel column per value; ``select`` fixes axes to one value; any axis left over is shown
-at its first value, stated in the title.
+one panel column per value; ``select`` fixes axes to one value, and also model dimensions
+(e.g. ``site_i: 3`` for the row i = 3 of a two-point function drawn against ``site_j``);
+any axis left over is shown at its first value, stated in the title.
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import stats  # noqa: E402
@@ -41,14 +57,16 @@ from scipy import stats  # noqa: E402
 from ness_core.models import get_model  # noqa: E402
 
 PANEL_SIZE = (4.2, 3.2)  # inches per panel
+UNDER_COLOR = "limegreen"  # heatmap values below vmin (e.g. a violated bound)
 
 
-def label(var: xr.DataArray) -> str:
-    """Axis label ``long_name [units]`` (units omitted when empty or dimensionless)."""
+def label(var: xr.DataArray, width: int = 40) -> str:
+    """Axis label ``long_name [units]`` (units omitted when empty or dimensionless), wrapped
+    to lines of ``width`` characters."""
     name = var.attrs.get("long_name") or str(var.name)
     units = var.attrs.get("units", "")
     text = f"{name} [{units}]" if units and units != "1" else name
-    return textwrap.fill(text, 40)
+    return textwrap.fill(text, width)
 
 
 def _values(spec: Mapping[str, Any], key: str) -> list[str]:
@@ -88,10 +106,27 @@ def _title(facet: str | None, value: Any) -> str:
     return "" if facet is None else f"{facet} = {_fmt(value)}"
 
 
+def _log_y(ax: Any, values: Any, name: str) -> None:
+    """Log scale on the vertical axis; warn about values that it cannot show."""
+    vals = np.asarray(values, dtype=float)
+    dropped = int(np.sum(np.isfinite(vals) & (vals <= 0)))
+    if dropped:
+        warnings.warn(f"logy: {dropped} value(s) <= 0 of '{name}' are left out of the log axis",
+                      stacklevel=3)
+    ax.set_yscale("log")
+
+
 def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
-    """Observables against one axis, one curve per ``hue`` value, panels per observable."""
+    """Observables against one axis, one curve per ``hue`` value, panels per observable.
+
+    ``minimum_over: AXIS`` draws each observable's minimum over that swept axis (NaNs
+    skipped), e.g. the smallest gap along the drive against the scale N.
+    """
     x, hue, ys = spec["x"], spec.get("hue"), _values(spec, "y")
-    data, facet, note = _facets(ds, spec, [x] + ([hue] if hue else []))
+    over = spec.get("minimum_over")
+    if over:
+        ds = _minimum_over(ds, ys, over)
+    data, facet, note = _facets(ds, spec, [x] + ([hue] if hue else []) + ([over] if over else []))
     columns = _facet_values(data, facet)
     fig, axs = _grid(len(ys), len(columns))
     for col, value in enumerate(columns):
@@ -99,15 +134,33 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
         for row, y in enumerate(ys):
             ax = axs[row, col]
             frame = sub[y].to_dataframe().reset_index()
+            units = None
+            if spec.get("offdiagonal"):  # leave out x = the index fixed on y's other dim,
+                for dim, index in (spec.get("select") or {}).items():  # the line broken there
+                    if dim in ds[y].dims and dim != x:
+                        frame = frame[frame[x] != index].assign(segment=frame[x] > index)
+                        units = "segment"
             if hue:
                 frame[hue] = [_fmt(v) for v in frame[hue]]
             sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", markersize=4, ax=ax,
-                         palette="viridis" if hue else None)
+                         palette="viridis" if hue else None, units=units,
+                         estimator=None if units else "mean")
             ax.set(xlabel=label(ds[x]), ylabel=label(ds[y]), title=_title(facet, value))
+            if spec.get("logy"):
+                _log_y(ax, frame[y], y)
             if hue and ax.get_legend():
                 ax.get_legend().set_title(hue)
     fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
     return fig
+
+
+def _minimum_over(ds: xr.Dataset, ys: list[str], axis: str) -> xr.Dataset:
+    """The observables ``ys`` minimised over ``axis``, labelled as such."""
+    out = ds[ys].min(dim=axis, skipna=True, keep_attrs=True)
+    for y in ys:
+        out[y].attrs["long_name"] = f"min over {axis} of {ds[y].attrs.get('long_name', y)}"
+    out.attrs = ds.attrs
+    return out
 
 
 def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
@@ -120,12 +173,29 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     if spec.get("overlay") and not lines:
         warnings.warn(f"model '{ds.attrs['model']}' has no reference lines in the ({x}, {y}) "
                       "plane; overlay skipped", stacklevel=2)
+    vmin, vmax, levels = spec.get("vmin"), spec.get("vmax"), spec.get("contours") or []
+    scale = mcolors.LogNorm if spec.get("logz") else mcolors.Normalize
+    cmap = matplotlib.colormaps["magma"].with_extremes(under=UNDER_COLOR)
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
+              (True, True): "both"}[(vmin is not None, vmax is not None)]
     for col, fv in enumerate(columns):
         ax = axs[0, col]
         sub = data[value] if facet is None else data[value].sel({facet: fv})
-        mesh = ax.pcolormesh(sub[x].values, sub[y].values, sub.transpose(y, x).values,
-                             shading="nearest", cmap="magma")
-        fig.colorbar(mesh, ax=ax, label=label(ds[value]))
+        xv, yv = sub[x].values, sub[y].values
+        grid = np.ma.masked_invalid(sub.transpose(y, x).values.astype(float))
+        if spec.get("logz"):
+            grid = np.ma.masked_less_equal(grid, 0.0)
+        mesh = ax.pcolormesh(xv, yv, grid, shading="nearest", cmap=cmap,
+                             norm=scale(vmin=vmin, vmax=vmax))
+        # the colour bar is as tall as a panel: shorter lines than on the horizontal axis
+        fig.colorbar(mesh, ax=ax, label=label(ds[value], width=28), extend=extend)
+        if levels and min(grid.shape) >= 2 and grid.count():
+            isolines = ax.contour(xv, yv, grid, levels=sorted(levels), colors="white",
+                                  linewidths=1.0)
+            ax.clabel(isolines, fmt=lambda v: f"{v:g}", fontsize="small")
+        elif levels:
+            warnings.warn(f"contours of '{value}' need a grid of at least 2 × 2 finite values; "
+                          "skipped", stacklevel=2)
         for xs, ys, name in lines:
             ax.plot(xs, ys, color="cyan", linestyle="--", linewidth=1.5, label=name)
         if lines:
@@ -183,7 +253,40 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     return fig
 
 
-FIGURES = {"line": line_figure, "heatmap": heatmap_figure, "loglog": loglog_figure}
+def spectrum_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
+    """Observables against another observable along their model dimension, with reference
+    curves: ``y`` as markers, ``reference`` as lines, ``reference[i]`` coloured as ``y[i]``."""
+    x, ys = spec["x"], _values(spec, "y")
+    refs = _values(spec, "reference") if spec.get("reference") else []
+    data, facet, note = _facets(ds, spec, [])
+    columns = _facet_values(data, facet)
+    fig, axs = _grid(1, len(columns))
+    colors = sns.color_palette("colorblind", max(len(ys), len(refs)))
+    for col, fv in enumerate(columns):
+        ax = axs[0, col]
+        sub = data if facet is None else data.sel({facet: fv})
+        xs = np.asarray(sub[x].values, dtype=float)
+        order = np.argsort(xs, kind="stable")
+        order = order[np.isfinite(xs[order])]  # NaN padding of shorter chains
+        for name, color in zip(ys, colors, strict=False):
+            ax.plot(xs[order], sub[name].values[order], "o", markersize=3, color=color,
+                    label=ds[name].attrs.get("long_name", name))
+        for name, color in zip(refs, colors, strict=False):
+            ax.plot(xs[order], sub[name].values[order], "-", linewidth=1.2, color=color,
+                    label=ds[name].attrs.get("long_name", name))
+        ax.set(xlabel=label(ds[x]), ylabel=label(ds[ys[0]]) if len(ys) == 1 else "",
+               title=_title(facet, fv))
+        if spec.get("logy"):
+            _log_y(ax, [sub[name].values[order] for name in ys + refs], ", ".join(ys + refs))
+    # one legend for all panels, below them, where it hides no data
+    fig.legend(*axs[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               fontsize="small")
+    fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
+    return fig
+
+
+FIGURES = {"line": line_figure, "heatmap": heatmap_figure, "loglog": loglog_figure,
+           "spectrum": spectrum_figure}
 
 
 def draw(ds: xr.Dataset, spec: Mapping[str, Any], outputs: list[str | Path]) -> None:

@@ -1,7 +1,12 @@
 """Standalone HTML summary of all studies: config, figures, key numbers, checks, provenance.
 
 The report is one self-contained file (figures embedded as base64 PNG), so it can be mailed
-or archived alone. Checks are recomputed from each dataset:
+or archived alone. It is built in two steps, so that editing one study rebuilds only that
+study's part: :func:`write_section` turns one study's dataset and figures into an HTML
+fragment plus a small JSON entry (verdict and provenance: config hash, code version, when
+the dataset was computed), and :func:`assemble_report` joins the fragments and entries of
+every study into the page without opening a dataset or a figure. Checks are recomputed
+from each dataset:
 
 * entropy production σ ≥ −tol at every point (second law);
 * σ = 0 to tol at the points the model declares equilibrium (``Model.is_equilibrium``:
@@ -137,46 +142,84 @@ def _image(path: str | os.PathLike) -> str:
            f"<figcaption>{name}</figcaption></figure>"
 
 
+def provenance_summary(ds: xr.Dataset) -> dict[str, str]:
+    """Config hash, code version and creation time recorded in a dataset's attrs.
+
+    ``code_version`` is written at gather time (:func:`ness_core.dataset.provenance`);
+    datasets gathered before it existed fall back to the package version and git commit.
+    """
+    attrs = ds.attrs
+    code = attrs.get("code_version")
+    if not code:
+        version = json.loads(attrs.get("package_versions", "{}")).get("ness-sweep", "?")
+        commit = attrs.get("git_commit", "unknown")
+        code = f"ness-sweep {version}" + ("" if commit == "unknown" else f", git {commit}")
+    return {"config_hash": str(attrs.get("config_hash", "?")), "code_version": str(code),
+            "computed": str(attrs.get("created", "?"))}
+
+
 def study_section(name: str, spec: Mapping[str, Any], ds: xr.Dataset,
-                  figures: Sequence[str | os.PathLike]) -> str:
-    """HTML of one study: config, key numbers, checks, figures, provenance."""
+                  figures: Sequence[str | os.PathLike],
+                  checks: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """HTML of one study: provenance line, config, key numbers, checks, figures, provenance."""
     dims = ", ".join(f"{d} = {n}" for d, n in ds.sizes.items())
     provenance = [{"attribute": k, "value": v} for k, v in ds.attrs.items()]
-    checks = consistency_checks(ds)
+    checks = consistency_checks(ds) if checks is None else checks
     outcome = verdict(checks)
+    made = provenance_summary(ds)
     parts = [
-        f'<h2 id="{html.escape(name)}">{html.escape(name)} '
-        f'<span class="{outcome}">[{outcome}]</span></h2>',
+        f'<section id="{html.escape(name)}">',
+        f'<h2>{html.escape(name)} <span class="{outcome}">[{outcome}]</span></h2>',
         f"<p>model <b>{html.escape(ds.attrs.get('model', '?'))}</b>; dims: {dims}</p>",
+        f"<p>config hash <code>{html.escape(made['config_hash'])}</code>; code "
+        f"{html.escape(made['code_version'])}; computed {html.escape(made['computed'])}</p>",
         "<h3>Config</h3>",
         f"<pre>{html.escape(yaml.safe_dump(json.loads(json.dumps(spec)), sort_keys=False))}"
         "</pre>",  # the JSON round trip unshares defaults, so YAML shows no anchors
         "<h3>Key numbers</h3>", _table(key_numbers(ds)),
         "<h3>Consistency checks</h3>", _table(checks),
-        "<h3>Figures</h3>", *(_image(f) for f in figures),
+        "<h3>Figures</h3>", *(_image(f) for f in figures if Path(f).suffix == ".png"),
         "<h3>Provenance</h3>", _table(provenance),
+        "</section>",
     ]
     return "\n".join(parts)
 
 
-def build_report(studies: Mapping[str, Mapping[str, Any]],
-                 datasets: Mapping[str, str | os.PathLike],
-                 figures: Sequence[str | os.PathLike]) -> str:
-    """The whole report; ``figures`` are matched to studies by their ``<study>/figures/`` dir."""
-    sections, index = [], []
-    for name, spec in studies.items():
-        ds = read_netcdf(datasets[name])
-        own = [f for f in figures if Path(f).suffix == ".png" and Path(f).parent.parent.name
-               == name]
-        outcome = verdict(consistency_checks(ds))
-        index.append(f'<li><a href="#{html.escape(name)}">{html.escape(name)}</a> '
-                     f'<span class="{outcome}">{outcome}</span></li>')
-        sections.append(study_section(name, spec, ds, own))
+def write_section(name: str, spec: Mapping[str, Any], dataset_path: str | os.PathLike,
+                  figures: Sequence[str | os.PathLike], html_path: str | os.PathLike,
+                  entry_path: str | os.PathLike) -> dict[str, Any]:
+    """Write one study's report section (HTML fragment) and its index entry (JSON).
+
+    The entry holds what :func:`assemble_report` lists per study: name, model, number of
+    points, verdict, config hash, code version and when the dataset was computed.
+    """
+    ds = read_netcdf(dataset_path)
+    checks = consistency_checks(ds)
+    axes = json.loads(ds.attrs.get("swept_axes", "[]"))
+    entry = {"study": name, "model": ds.attrs.get("model", "?"),
+             "points": int(np.prod([ds.sizes[a] for a in axes])) if axes else 1,
+             "verdict": verdict(checks), **provenance_summary(ds)}
+    write_report(study_section(name, spec, ds, figures, checks), html_path)
+    write_report(json.dumps(entry, indent=1), entry_path)
+    return entry
+
+
+def assemble_report(entries: Sequence[Mapping[str, Any]], sections: Sequence[str]) -> str:
+    """The whole page from the studies' index entries and HTML sections (in config order)."""
+    rows = "".join(
+        f'<tr><td><a href="#{html.escape(e["study"])}">{html.escape(e["study"])}</a></td>'
+        f'<td>{html.escape(e["model"])}</td><td>{e["points"]}</td>'
+        f'<td class="{e["verdict"]}">{e["verdict"]}</td>'
+        f'<td><code>{html.escape(e["config_hash"])}</code></td>'
+        f'<td>{html.escape(e["code_version"])}</td><td>{html.escape(e["computed"])}</td></tr>'
+        for e in entries)
+    head = ("<tr><th>study</th><th>model</th><th>points</th><th>checks</th>"
+            "<th>config hash</th><th>code version</th><th>computed</th></tr>")
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ness-sweep report"
             f"</title><style>{STYLE}</style></head><body><h1>ness-sweep report</h1>"
-            f"<p>Generated {created}. {len(studies)} studies.</p><ul>{''.join(index)}</ul>"
-            + "\n".join(sections) + "</body></html>")
+            f"<p>Assembled {created} from {len(entries)} study sections.</p>"
+            f"<table>{head}{rows}</table>\n" + "\n".join(sections) + "</body></html>")
 
 
 def write_report(text: str, path: str | os.PathLike) -> None:

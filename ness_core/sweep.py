@@ -18,8 +18,13 @@ depends on its chunk id alone, also when a cluster job re-parses the workflow.
 
 Automatic chunks aim at jobs of :data:`TARGET_CHUNK_SECONDS`, from the model's
 ``cost_estimate`` or, for a model that declares none, from timing a few of the points to
-chunk (:func:`measured_cost`). :func:`summarize` gives what ``ness plan`` prints: points,
-jobs, CPU hours, memory and what already exists, without writing anything.
+chunk (:func:`measured_cost`), and use the cores: a study whose work per core is at least
+:data:`PARALLEL_MIN_SECONDS` gets at least one job per core (:func:`automatic_jobs`).
+A simulate job asks for the memory of its largest point by the model's
+``memory_estimate`` (:func:`chunk_mem_mb`); a point estimated above the memory limit is
+refused before any job runs (:func:`check_memory`). :func:`summarize` gives what
+``ness plan`` prints: points, jobs, CPU hours, memory and what already exists, without
+writing anything.
 """
 
 from __future__ import annotations
@@ -49,8 +54,19 @@ TARGET_CHUNK_SECONDS = 30.0  # automatic chunks aim at jobs at least this long
 MAX_CHUNK_POINTS = 10_000  # cap of automatic chunks, so one job never holds a whole sweep
 MEASURE_SECONDS = 0.3  # time spent timing points of a model without a cost estimate
 MEASURE_POINTS = 50  # at most this many points are timed
-JOB_MEM_MB = 1000  # mem_mb of a simulate job at attempt 1 (interpreter ~200 MB + solve)
-FIGURE_KINDS = ("line", "heatmap", "loglog")
+# Each core's share of a study must be at least this for the study to be split over the
+# cores: about twice the start-up of a job, below which a second job costs what it saves.
+PARALLEL_MIN_SECONDS = 3.0
+JOB_MEM_MB = 1000  # least mem_mb of a simulate job at attempt 1
+# Resident memory of a simulate job before its first solve: interpreter, numpy, scipy,
+# xarray and netCDF4 (measured 137 MB) plus the chunk's results; added to memory_estimate.
+JOB_BASE_MB = 200
+FIGURE_KINDS = ("line", "heatmap", "loglog", "spectrum")
+# Figure keys only some kinds take (an option set on another kind would be ignored).
+KIND_OPTIONS = {"logy": ("line", "spectrum"), "offdiagonal": ("line",),
+                "minimum_over": ("line",),
+                "reference": ("spectrum",), "logz": ("heatmap",), "vmin": ("heatmap",),
+                "vmax": ("heatmap",), "contours": ("heatmap",)}
 OVERLAYS = ("phase_boundaries",)
 
 
@@ -205,8 +221,11 @@ def _is_number(v: Any) -> bool:
 def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
     """Validate one study against its model; raise :class:`ConfigError` naming study and key."""
     where = f"study '{name}'"
+    model_name = spec.get("model")
+    if model_name == "network" or spec.get("network") is not None:
+        model_name = _network_model_name(where, model_name, spec.get("network"))
     try:
-        m = get_model(spec.get("model"))
+        m = get_model(model_name)
     except ParameterError as exc:
         raise ConfigError(f"{where}, model: {exc}") from None
     sweep, fixed = spec.get("sweep") or {}, spec.get("fixed") or {}
@@ -246,6 +265,24 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
     return study
 
 
+def _network_model_name(where: str, model: Any, block: Any) -> str:
+    """Model name of a study's user-defined reaction network (:mod:`ness_core.models.network`):
+    ``model: network`` with a ``network:`` block (SBML paths relative to the working
+    directory). The name holds the normalised network, so point ids hash the network."""
+    from ness_core.models import network
+
+    if model != "network":
+        raise ConfigError(f"{where}, network: a network block needs model: network, "
+                          f"not {model!r}")
+    if block is None:
+        raise ConfigError(f"{where}, network: model: network needs a network block "
+                          "(species, chemostats, reactions, or sbml)")
+    try:
+        return network.model_name(network.normalize(block))
+    except ParameterError as exc:
+        raise ConfigError(f"{where}, network: {exc}") from None
+
+
 def _as_list(names: Any) -> list[Any]:
     return [names] if isinstance(names, str) else list(names or [None])
 
@@ -257,9 +294,23 @@ def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
     kind = fig.get("kind")
     if kind not in FIGURE_KINDS:
         raise ConfigError(f"{where} 'kind': {kind!r}; expected one of {', '.join(FIGURE_KINDS)}")
+    for key, kinds in KIND_OPTIONS.items():
+        if fig.get(key) not in (None, False, []) and kind not in kinds:
+            raise ConfigError(f"{where} '{key}': only {' and '.join(kinds)} figures take "
+                              f"'{key}', this one is {kind}")
+    if kind == "spectrum" and fig.get("hue") is not None:
+        raise ConfigError(f"{where} 'hue': a spectrum figure colours its y and reference "
+                          "curves in pairs; give the axis as 'facet' instead")
     axis_keys = ["x", "y"] if kind == "heatmap" else ["x"]
-    axis_keys += [k for k in ("hue", "facet") if fig.get(k) is not None]
+    axis_keys += [k for k in ("hue", "facet", "minimum_over") if fig.get(k) is not None]
+    over = fig.get("minimum_over")
+    if over is not None and over in (fig.get("x"), fig.get("hue")):
+        raise ConfigError(f"{where} 'minimum_over': {fig['minimum_over']!r} is drawn as x or "
+                          "hue; minimise over another swept axis")
     value_keys = ["value"] if kind == "heatmap" else ["y"]
+    if kind == "spectrum":  # observables against an observable along a model dimension
+        axis_keys.remove("x")
+        value_keys = ["x", "y"] + (["reference"] if fig.get("reference") else [])
     dims = {d for o in m.all_observables() for d in o.dims}
     if kind == "line" and fig.get("x") in dims:  # a profile along a model dimension
         axis_keys.remove("x")
@@ -276,9 +327,42 @@ def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
             if obs not in observables:
                 raise ConfigError(f"{where} '{key}': {obs!r} is not a numeric observable of "
                                   f"'{m.name}'; observables: {', '.join(sorted(observables))}")
-    for axis, value in (fig.get("select") or {}).items():
-        if axis not in study.axes or value not in study.axes[axis]:
+    shown = [o for key in value_keys for o in _as_list(fig.get(key))]
+    if kind == "spectrum":
+        x_dims = m.observable(fig["x"]).dims
+        if not x_dims:
+            raise ConfigError(f"{where} 'x': {fig['x']!r} has no model dimension; a spectrum "
+                              "figure needs an observable along one (e.g. mode_energy)")
+        for key in ("y", "reference"):
+            for obs in _as_list(fig.get(key)) if fig.get(key) else []:
+                if m.observable(obs).dims != x_dims:
+                    raise ConfigError(f"{where} '{key}': {obs!r} has dims "
+                                      f"{m.observable(obs).dims}, not those of 'x' {x_dims}")
+    select = fig.get("select") or {}
+    if kind == "line" and fig.get("x") in dims:  # every other model dim must be fixed
+        for obs in shown:
+            for dim in m.observable(obs).dims:
+                if dim != fig["x"] and dim not in select:
+                    raise ConfigError(f"{where} 'select': {obs!r} has the dimension {dim!r} "
+                                      f"besides 'x'; fix it, e.g. select: {{{dim}: 1}}")
+    shown_dims = {d for obs in shown for d in m.observable(obs).dims}
+    if fig.get("offdiagonal") and (fig.get("x") not in dims
+                                   or not any(d in shown_dims for d in select)):
+        raise ConfigError(f"{where} 'offdiagonal': needs 'x' a model dimension and another "
+                          "one fixed by 'select' (e.g. x: site_j, select: {site_i: 3})")
+    for axis, value in select.items():
+        if axis in shown_dims and axis not in study.axes:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{where} 'select': {axis}={value!r} is not an index "
+                                  "(1, 2, ...) along that model dimension")
+        elif axis not in study.axes or value not in study.axes[axis]:
             raise ConfigError(f"{where} 'select': {axis}={value!r} is not a swept value")
+    vmin, vmax = fig.get("vmin"), fig.get("vmax")
+    if vmin is not None and vmax is not None and vmin >= vmax:
+        raise ConfigError(f"{where} 'vmin': {vmin!r} is not below 'vmax' {vmax!r}")
+    if fig.get("logz") and vmin is not None and vmin <= 0:
+        raise ConfigError(f"{where} 'vmin': a log colour scale (logz) needs vmin > 0, "
+                          f"got {vmin!r}")
     overlay = fig.get("overlay")
     if overlay is not None and overlay not in OVERLAYS:
         raise ConfigError(f"{where} 'overlay': {overlay!r}; expected one of {OVERLAYS}")
@@ -353,16 +437,64 @@ def chunk_cost(study: Study, points: Sequence[Point]) -> list[float]:
     return [measured_cost(study, points)] * len(points)
 
 
+def available_cores() -> int:
+    """CPUs this process may run on: the default core count of automatic chunking."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def automatic_jobs(costs: Sequence[float], cores: int) -> int:
+    """Number of jobs for points of estimated ``costs`` (seconds) on ``cores`` cores.
+
+    Jobs of at least :data:`TARGET_CHUNK_SECONDS` (total work W: ``floor(W / target)``
+    jobs) and of at most :data:`MAX_CHUNK_POINTS` points; and, so that a study too small
+    for jobs of the target length still uses the cores, at least
+    ``min(cores, points, floor(W / PARALLEL_MIN_SECONDS))`` jobs: one per core when each
+    core's share ``W / cores`` is at least :data:`PARALLEL_MIN_SECONDS`, fewer (none of
+    them shorter than that) when it is not.
+    """
+    n, total = len(costs), float(sum(costs))
+    if not n:
+        return 0
+    jobs = max(1, math.floor(total / TARGET_CHUNK_SECONDS), math.ceil(n / MAX_CHUNK_POINTS),
+               min(cores, n, math.floor(total / PARALLEL_MIN_SECONDS)))
+    return min(jobs, n)
+
+
+def _balanced_cut(points: Sequence[Point], costs: Sequence[float],
+                  jobs: int) -> list[list[Point]]:
+    """``points`` in grid order cut into about ``jobs`` contiguous runs of equal cost
+    (a point goes to run ``floor(jobs · (cost before it + half its own) / total)``), then
+    runs longer than :data:`MAX_CHUNK_POINTS` split evenly."""
+    cum = np.cumsum(np.asarray(costs, dtype=float))
+    total = float(cum[-1]) if len(cum) else 0.0
+    if total <= 0.0:  # no usable estimate: equal numbers of points
+        cum, total = np.arange(1.0, len(points) + 1), float(len(points))
+    middle = cum - np.diff(np.r_[0.0, cum]) / 2
+    run = np.minimum((middle * jobs / total).astype(int), jobs - 1)
+    runs: list[list[Point]] = []
+    for k in np.unique(run):
+        members = [points[i] for i in np.flatnonzero(run == k)]
+        pieces = math.ceil(len(members) / MAX_CHUNK_POINTS)
+        size = math.ceil(len(members) / pieces)
+        runs += [members[i:i + size] for i in range(0, len(members), size)]
+    return runs
+
+
 def plan_chunks(study: Study, points: Sequence[Point],
-                manifests: Mapping[str, Sequence[str]], computed: set[str]) -> list[Chunk]:
+                manifests: Mapping[str, Sequence[str]], computed: set[str],
+                cores: int | None = None) -> list[Chunk]:
     """Chunks covering ``points``: reuse existing ones, chunk only what is left.
 
     ``manifests`` maps existing chunk ids to their point ids, ``computed`` holds the ids
     whose results exist. A computed chunk is kept if it holds any wanted point not yet
     covered; a planned-only chunk is kept if all its points are wanted and uncovered. The
     rest is cut in grid order into chunks of ``study.chunk_size`` points, or, when that is
-    ``None``, into chunks of about :data:`TARGET_CHUNK_SECONDS` (at most
-    :data:`MAX_CHUNK_POINTS` points). Chunks are returned in grid order of their first point.
+    ``None``, into :func:`automatic_jobs` chunks of equal estimated cost for ``cores``
+    cores (default :func:`available_cores`). Chunks are returned in grid order of their
+    first point.
     """
     by_id = {p.id: p for p in points}
     covered: set[str] = set()
@@ -376,19 +508,15 @@ def plan_chunks(study: Study, points: Sequence[Point],
             chunks.append(Chunk(cid, tuple(by_id[i] for i in by_id if i in ids)))
             covered |= useful
     todo = [p for p in points if p.id not in covered]
-    costs = chunk_cost(study, todo) if study.chunk_size is None else [0.0] * len(todo)
-    current: list[Point] = []
-    spent = 0.0
-    for point, cost in zip(todo, costs, strict=True):
-        current.append(point)
-        spent += cost
-        full = (len(current) >= study.chunk_size if study.chunk_size
-                else spent >= TARGET_CHUNK_SECONDS or len(current) >= MAX_CHUNK_POINTS)
-        if full:
-            chunks.append(Chunk(chunk_id(p.id for p in current), tuple(current)))
-            current, spent = [], 0.0
-    if current:
-        chunks.append(Chunk(chunk_id(p.id for p in current), tuple(current)))
+    if not todo:
+        runs: list[Sequence[Point]] = []
+    elif study.chunk_size:
+        runs = [todo[i:i + study.chunk_size] for i in range(0, len(todo), study.chunk_size)]
+    else:
+        costs = chunk_cost(study, todo)
+        runs = _balanced_cut(todo, costs,
+                             automatic_jobs(costs, cores or available_cores()))
+    chunks += [Chunk(chunk_id(p.id for p in run), tuple(run)) for run in runs]
     position = {p.id: i for i, p in enumerate(points)}
     return sorted(chunks, key=lambda c: position[c.points[0].id])
 
@@ -409,9 +537,67 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def job_mem_mb(attempt: int) -> int:
-    """``mem_mb`` of a simulate job: :data:`JOB_MEM_MB`, doubled on every retry."""
-    return JOB_MEM_MB * 2 ** (attempt - 1)
+def declares_memory(model: Model) -> bool:
+    """Whether ``model`` overrides :meth:`Model.memory_estimate`."""
+    return getattr(model.memory_estimate, "__func__", None) is not Model.memory_estimate
+
+
+def point_memory_mb(model: Model, params: Mapping[str, Any]) -> float | None:
+    """Estimated peak resident memory (MB) of a job solving ``params``: the model's
+    ``memory_estimate`` plus :data:`JOB_BASE_MB`; ``None`` if the model declares none."""
+    estimate = model.memory_estimate(dict(params))
+    return None if estimate is None else JOB_BASE_MB + float(estimate)
+
+
+def job_mem_mb(attempt: int, need_mb: float | None = None) -> int:
+    """``mem_mb`` of a simulate job: the larger of :data:`JOB_MEM_MB` and the estimated
+    peak ``need_mb`` rounded up to 100 MB, doubled on every retry."""
+    first = JOB_MEM_MB if need_mb is None else max(JOB_MEM_MB, 100 * math.ceil(need_mb / 100))
+    return first * 2 ** (attempt - 1)
+
+
+def chunk_mem_mb(model_name: str, manifest: str | os.PathLike, attempt: int) -> int:
+    """``mem_mb`` of the simulate job of a chunk manifest: :func:`job_mem_mb` of its largest
+    point's estimate (the manifest is read only if the model declares an estimate)."""
+    model = get_model(model_name)
+    if not declares_memory(model):
+        return job_mem_mb(attempt)
+    needs = [point_memory_mb(model, p["params"]) for p in read_manifest(manifest)["points"]]
+    return job_mem_mb(attempt, max((n for n in needs if n is not None), default=None))
+
+
+def machine_memory_mb() -> float:
+    """Physical memory of this machine in MB (the default limit of a local run)."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory_limit_mb(given_mb: float | None, local: bool) -> float | None:
+    """Most memory one job may use: ``given_mb`` (``snakemake --resources mem_mb=N``) if
+    set, else for a local run this machine's memory, else (a cluster) no limit."""
+    if given_mb is not None:
+        return float(given_mb)
+    return machine_memory_mb() if local else None
+
+
+def check_memory(study: Study, limit_mb: float | None) -> float | None:
+    """Largest estimated job memory (MB) of ``study``'s points, or ``None`` if its model
+    declares no estimate; raises :class:`ConfigError` naming the point if it exceeds
+    ``limit_mb`` (``None``: no limit)."""
+    model = get_model(study.model)
+    if not declares_memory(model):
+        return None
+    worst, where = None, None
+    for point in study.points():
+        need = point_memory_mb(model, point.params)
+        if need is not None and (worst is None or need > worst):
+            worst, where = need, dict(zip(study.axes, point.coords, strict=True))
+    if worst is not None and limit_mb is not None and worst > limit_mb:
+        raise ConfigError(
+            f"study '{study.name}', sweep point {where}: needs about {worst:.0f} MB by the "
+            f"model's memory estimate, more than the limit of {limit_mb:.0f} MB; shrink the "
+            f"point or raise the limit (snakemake --resources mem_mb=MB, ness plan "
+            f"--max-mem-mb MB)")
+    return worst
 
 
 def existing_chunks(directory: str | os.PathLike) -> tuple[dict[str, list[str]], set[str]]:
@@ -423,10 +609,11 @@ def existing_chunks(directory: str | os.PathLike) -> tuple[dict[str, list[str]],
     return manifests, computed
 
 
-def plan_study(study: Study, directory: str | os.PathLike) -> list[Chunk]:
+def plan_study(study: Study, directory: str | os.PathLike,
+               cores: int | None = None) -> list[Chunk]:
     """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks."""
     manifests, computed = existing_chunks(directory)
-    chunks = plan_chunks(study, study.points(), manifests, computed)
+    chunks = plan_chunks(study, study.points(), manifests, computed, cores)
     for chunk in chunks:
         if chunk.id not in manifests:
             write_json_atomic(Path(directory, f"{chunk.id}.json"), chunk.manifest(study))
@@ -439,7 +626,9 @@ class StudyPlan:
 
     ``cpu_hours`` is the whole study's estimated CPU time (``cost_estimate`` or timed
     points), ``cpu_hours_todo`` that of the points still to compute; ``mem_mb`` is the
-    memory a simulate job requests at attempt 1 and ``peak_mem_mb`` the largest peak
+    most memory a simulate job of the study requests at attempt 1, ``mem_estimate_mb``
+    the largest estimated peak of a job (``memory_estimate`` + :data:`JOB_BASE_MB`;
+    ``None`` if the model declares no estimate), and ``peak_mem_mb`` the largest peak
     resident memory recorded by a finished chunk of the study (``None`` before any).
     """
 
@@ -452,16 +641,19 @@ class StudyPlan:
     cpu_hours: float
     cpu_hours_todo: float
     mem_mb: int
+    mem_estimate_mb: float | None
     peak_mem_mb: float | None
     finished_jobs: int
     finished_points: int
 
 
-def summarize(study: Study, directory: str | os.PathLike) -> StudyPlan:
+def summarize(study: Study, directory: str | os.PathLike,
+              cores: int | None = None) -> StudyPlan:
     """Plan ``study`` against ``directory`` like :func:`plan_study`, writing nothing."""
     manifests, computed = existing_chunks(directory)
     points = study.points()
-    chunks = plan_chunks(study, points, manifests, computed)
+    chunks = plan_chunks(study, points, manifests, computed, cores)
+    need = check_memory(study, None)
     done = [c for c in chunks if c.id in computed]
     done_ids = {p.id for c in done for p in c.points}
     costs = chunk_cost(study, points)
@@ -469,7 +661,8 @@ def summarize(study: Study, directory: str | os.PathLike) -> StudyPlan:
     return StudyPlan(
         study=study.name, model=study.model, points=len(points), jobs=len(chunks),
         chunk_size=study.chunk_size, max_chunk_points=max(len(c.points) for c in chunks),
-        cpu_hours=sum(costs) / 3600, cpu_hours_todo=todo_cost / 3600, mem_mb=JOB_MEM_MB,
+        cpu_hours=sum(costs) / 3600, cpu_hours_todo=todo_cost / 3600,
+        mem_mb=job_mem_mb(1, need), mem_estimate_mb=need,
         peak_mem_mb=peak_memory_mb(Path(directory, f"{c.id}.nc") for c in done),
         finished_jobs=len(done), finished_points=len(done_ids))
 
@@ -487,7 +680,11 @@ def peak_memory_mb(paths: Iterable[str | os.PathLike]) -> float | None:
 
 
 def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, Study]:
-    """Schema check (fills defaults in ``config``), then model checks; one-line ConfigError."""
+    """Schema check (fills defaults in ``config``), then model checks; one-line ConfigError.
+
+    A figure's ``caption`` must name a file of the workflow's caption directory, ``report/``
+    beside the schema's directory (``workflow/report/`` for ``workflow/schemas/``).
+    """
     import jsonschema
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
@@ -499,4 +696,11 @@ def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, 
         if isinstance(cause, jsonschema.ValidationError):
             raise ConfigError(describe_schema_error(cause)) from None
         raise ConfigError(str(error).strip().splitlines()[0]) from None
-    return parse_config(config)
+    studies = parse_config(config)
+    captions = Path(schema).resolve().parent.parent / "report"
+    for study in studies.values():
+        for i, fig in enumerate(study.figures):
+            if fig.get("caption") and not (captions / fig["caption"]).is_file():
+                raise ConfigError(f"study '{study.name}', figures[{i}] 'caption': no file "
+                                  f"{fig['caption']!r} in {captions}")
+    return studies

@@ -181,3 +181,43 @@ def test_heatmap_overlay_draws_the_models_reference_lines(finished_run, monkeypa
     (line,) = fig.axes[0].get_lines()
     assert line.get_label() == "LD | MC"
     np.testing.assert_array_equal(line.get_xdata(), [0.5, 0.5])
+
+
+FIGURE_OPTIONS_CONFIG = {"studies": {
+    "wire_modes": {"model": "wire", "sweep": {"drive": [0.4, 0.9]},
+                   "fixed": {"N": 8, "temperature": 0.5, "coupling": 2.0},
+                   "figures": [{"kind": "spectrum", "name": "chimera", "x": "mode_energy",
+                                "y": ["occupation_right_movers", "occupation_left_movers"],
+                                "reference": ["fermi_left", "fermi_right"], "logy": True,
+                                "caption": "wire_chimera.rst"}]},
+    "asep_rows": {"model": "asep", "sweep": {"rho_left": [0.5, 1.0]},
+                  "fixed": {"L": 4, "rho_right": 0.0, "drive": 0.0, "method": "exact",
+                            "fluctuations": True},
+                  "figures": [{"kind": "line", "x": "site_j", "y": ["density_correlation"],
+                               "select": {"site_i": 2}, "offdiagonal": True,
+                               "hue": "rho_left", "caption": "asep_correlation_profile.rst"}]},
+}}
+
+
+def test_figure_options_and_own_captions_through_the_workflow(tmp_path, snakemake_runner):
+    """A spectrum figure on a log axis and a row cut of a two-point function, drawn by the
+    workflow, and each figure's own caption in Snakemake's report."""
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(FIGURE_OPTIONS_CONFIG, sort_keys=False))
+    result = snakemake_runner(tmp_path, configfile, *PROFILE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for study, spec in FIGURE_OPTIONS_CONFIG["studies"].items():
+        for fig in spec["figures"]:
+            stem = tmp_path / "results" / study / "figures" / sweep.figure_name(fig)
+            assert stem.with_suffix(".png").read_bytes().startswith(PNG_MAGIC)
+            assert stem.with_suffix(".pdf").read_bytes().startswith(PDF_MAGIC)
+    ds = dataset.read_netcdf(tmp_path / "results/wire_modes/dataset.nc")
+    assert ds["occupation_right_movers"].dims == ("drive", "mode")
+    assert ds["mode_energy"].attrs["units"] == "energy"
+    report = tmp_path / "report.html"
+    result = snakemake_runner(tmp_path, configfile, "--report", str(report))
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = report.read_text()
+    for caption in ("wire_chimera.rst", "asep_correlation_profile.rst"):
+        first_words = " ".join((REPO / "workflow/report" / caption).read_text().split()[:4])
+        assert first_words in text, caption

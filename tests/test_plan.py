@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +140,95 @@ def test_grid_points_equal_resolve_and_point_id_of_each_point():
         resolved = model.resolve({"rho_right": 0.25, **swept})
         assert point.params == resolved and list(point.params) == list(resolved)
         assert point.id == sweep.point_id("asep", resolved)
+
+
+def test_plan_shows_the_estimated_peak_memory(configfile, tmp_path):
+    plans = plan_json(configfile, tmp_path)
+    model = get_model("asep")
+    largest = model.resolve({**CONFIG["studies"]["asep_lengths"]["fixed"], "L": 8})
+    assert plans["asep_lengths"]["mem_estimate_mb"] == pytest.approx(
+        sweep.JOB_BASE_MB + model.memory_estimate(largest))
+    assert plans["climate_grid"]["mem_estimate_mb"] is None  # climate declares none
+    header, _, asep_row = ness_plan(configfile, tmp_path).stdout.splitlines()
+    assert "est. peak MB" in header
+    assert f"{plans['asep_lengths']['mem_estimate_mb']:.0f}" in asep_row.split()
+
+
+BIG = {"studies": {"asep_big": {"model": "asep", "sweep": {"L": [10, 20]},
+                                "fixed": {"method": "exact"}}}}
+
+
+@pytest.mark.slow
+def test_a_point_above_the_memory_limit_is_refused_before_any_job(tmp_path,
+                                                                  snakemake_runner):
+    """2^20 states need ~1 GB by the estimate; with 600 MB allowed per job the workflow and
+    `ness plan` stop with one line naming the point, and nothing is computed."""
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(BIG))
+    model = get_model("asep")
+    need = sweep.JOB_BASE_MB + model.memory_estimate(model.resolve({"L": 20,
+                                                                    "method": "exact"}))
+    assert need > 600
+    planned = ness_plan(configfile, tmp_path, "--max-mem-mb", "600")
+    assert planned.returncode == 2 and planned.stdout == ""
+    (line,) = planned.stderr.splitlines()
+    assert "study 'asep_big'" in line and "'L': 20" in line and "600 MB" in line
+    workflow = snakemake_runner(tmp_path, configfile, *PROFILE, "--resources", "mem_mb=600")
+    errors = [text for text in (workflow.stdout + workflow.stderr).splitlines()
+              if text.startswith("config error:")]
+    assert workflow.returncode != 0 and errors == [line]
+    assert not list(tmp_path.glob("results/asep_big/chunks/*.nc"))  # no job ran
+    assert ness_plan(configfile, tmp_path, "--max-mem-mb", str(need + 1)).returncode == 0
+
+
+@pytest.mark.slow
+def test_simulate_job_asks_for_the_memory_of_its_largest_point(tmp_path, snakemake_runner):
+    """Wire chains of 100 and 4000 sites, one point per job: the long chain's job asks for
+    its estimate, the short one for the fixed least amount."""
+    config = {"studies": {"wires": {"model": "wire", "chunk_size": 1,
+                                    "sweep": {"N": [100, 4000]}}}}
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake_runner(tmp_path, configfile, "-n")
+    assert result.returncode == 0, result.stderr[-3000:]
+    requested = {int(m) for m in re.findall(r"mem_mb=(\d+)", result.stdout + result.stderr)}
+    model = get_model("wire")
+    need = sweep.point_memory_mb(model, model.resolve({"N": 4000}))
+    assert need > sweep.JOB_MEM_MB
+    assert sweep.JOB_MEM_MB in requested and sweep.job_mem_mb(1, need) in requested
+    assert sweep.job_mem_mb(1, need) >= need
+
+
+PEAK_SCRIPT = """
+import json, re, sys
+import netCDF4, xarray, ness_core
+def peak_mb():  # this process's own high-water mark (ru_maxrss inherits the parent's on exec)
+    with open("/proc/self/status") as fh:
+        return int(re.search(r"VmHWM:\\s+(\\d+) kB", fh.read()).group(1)) / 1024
+before = peak_mb()
+status = ness_core.evaluate(sys.argv[1], **json.loads(sys.argv[2]))["status"]
+after = peak_mb()
+print(f"imports {before:.0f} MB, after the solve {after:.0f} MB;")
+print(status, after - before)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, params", [
+    pytest.param("asep", {"L": 16, "method": "exact"}, id="asep-exact-L16"),
+    pytest.param("kerr", {"fock_cutoff": 160, "N": 5.0}, id="kerr-cutoff160"),
+    pytest.param("wire", {"N": 1000, "drive": 0.2}, id="wire-N1000"),
+])
+def test_memory_estimate_covers_the_measured_peak(model, params):
+    """Peak resident memory a solve adds to a fresh process (after the imports a job makes)
+    is at most the estimate, and the estimate is not wildly above it."""
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, model, json.dumps(params)],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    status, measured = result.stdout.splitlines()[-1].split()
+    measured = float(measured)
+    assert status == "ok", result.stdout
+    m = get_model(model)
+    estimate = m.memory_estimate(m.resolve(params))
+    assert measured <= estimate <= 3 * measured + 20, result.stdout

@@ -1,13 +1,24 @@
-"""Consistency checks of the standalone report on hand-made datasets with known verdicts."""
+"""The standalone report: consistency checks on hand-made datasets with known verdicts, and
+per-study sections that an edit of one study rebuilds alone (real snakemake runs)."""
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
+import yaml
 
-from ness_core.report import consistency_checks, verdict
+from ness_core import dataset
+from ness_core.report import assemble_report, consistency_checks, verdict
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE = ("--workflow-profile", str(REPO / "workflow" / "profiles" / "default"))
 
 
 def climate_dataset(sigma, status=("ok", "ok", "ok")):
@@ -58,3 +69,83 @@ def test_driven_asep_at_zero_field_is_not_an_equilibrium_point():
     checks = consistency_checks(ds)
     assert not any("equilibrium" in c["check"] for c in checks)
     assert verdict(checks) == "pass"
+
+
+def test_assembled_page_lists_every_study_with_its_provenance_in_config_order():
+    entries = [{"study": name, "model": "climate", "points": 3, "verdict": "pass",
+                "config_hash": f"hash-{name}", "code_version": f"code-{name}",
+                "computed": f"time-{name}"} for name in ("b_study", "a_study")]
+    sections = [f'<section id="{e["study"]}">body of {e["study"]}</section>' for e in entries]
+    page = assemble_report(entries, sections)
+    rows = re.findall(r"<tr><td><a href=\"#(\w+)\">.*?</tr>", page)
+    assert rows == ["b_study", "a_study"]
+    for e in entries:
+        row = re.search(rf'<tr><td><a href="#{e["study"]}">.*?</tr>', page).group(0)
+        assert all(e[k] in row for k in ("config_hash", "code_version", "computed"))
+    assert page.index("body of b_study") < page.index("body of a_study")
+
+
+def dry_run_jobs(output: str) -> list[tuple[str, str | None]]:
+    """(rule, study wildcard or None) of every job a ``snakemake -n`` output lists."""
+    jobs: list[tuple[str, str | None]] = []
+    for line in output.splitlines():
+        rule = re.match(r"^(?:local)?rule (\w+):", line)
+        if rule:
+            jobs.append((rule.group(1), None))
+        study = re.match(r"^\s+wildcards: .*\bstudy=(\w+)", line)
+        if study and jobs:
+            jobs[-1] = (jobs[-1][0], study.group(1))
+    return jobs
+
+
+def stamps(directory: Path) -> dict[str, int]:
+    """Modification time (ns) of every file under ``directory``, by relative path."""
+    return {str(p.relative_to(directory)): p.stat().st_mtime_ns
+            for p in directory.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_editing_one_study_rebuilds_only_that_study_and_its_report_section(
+        tmp_path, snakemake_runner):
+    configfile = tmp_path / "config.yaml"
+    shutil.copy(REPO / "tests" / "data" / "tiny.yaml", configfile)
+    first = snakemake_runner(tmp_path, configfile, *PROFILE)
+    assert first.returncode == 0, first.stderr[-3000:]
+    sections = tmp_path / "results" / "report" / "sections"
+    before = {name: json.loads((sections / f"{name}.json").read_text())
+              for name in ("climate_tiny", "asep_tiny")}
+    asep_files = {**stamps(tmp_path / "results" / "asep_tiny"),
+                  **{p: t for p, t in stamps(sections).items() if p.startswith("asep_tiny")}}
+    page_before = (tmp_path / "results" / "report" / "index.html").stat().st_mtime_ns
+
+    config = yaml.safe_load(configfile.read_text())
+    config["studies"]["climate_tiny"]["fixed"]["barrier"] = 1.5
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    planned = snakemake_runner(tmp_path, configfile, "-n")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    jobs = dry_run_jobs(planned.stdout + planned.stderr)
+    per_study = {rule for rule, study in jobs if study is not None}
+    assert {study for _, study in jobs if study is not None} == {"climate_tiny"}
+    assert per_study == {"simulate", "gather", "figure", "report_section"}
+    assert {rule for rule, study in jobs if study is None} == {"summary_report", "all"}
+
+    second = snakemake_runner(tmp_path, configfile, *PROFILE)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert {**stamps(tmp_path / "results" / "asep_tiny"),
+            **{p: t for p, t in stamps(sections).items() if p.startswith("asep_tiny")}
+            } == asep_files  # the other study's dataset, figures and section are untouched
+    after = {name: json.loads((sections / f"{name}.json").read_text()) for name in before}
+    assert after["asep_tiny"] == before["asep_tiny"]
+    climate = dataset.read_netcdf(tmp_path / "results" / "climate_tiny" / "dataset.nc")
+    assert json.loads(climate.attrs["fixed_parameters"]) == {"barrier": 1.5}
+    assert after["climate_tiny"]["config_hash"] == climate.attrs["config_hash"]
+    assert after["climate_tiny"]["config_hash"] != before["climate_tiny"]["config_hash"]
+    assert after["climate_tiny"]["computed"] == climate.attrs["created"]
+    assert after["climate_tiny"]["code_version"].startswith(
+        f"ness-sweep {metadata.version('ness-sweep')}")
+    page = tmp_path / "results" / "report" / "index.html"
+    assert page.stat().st_mtime_ns > page_before
+    text = page.read_text()
+    for entry in after.values():
+        assert all(entry[k] in text for k in ("config_hash", "code_version", "computed"))
+    assert before["climate_tiny"]["config_hash"] not in text

@@ -153,14 +153,51 @@ def test_removed_value_drops_unfinished_chunks_that_held_it():
         p.id for p in smaller.points())
 
 
+def chunk_seconds(chunks, seconds_per_point):
+    return [len(c.points) * seconds_per_point for c in chunks]
+
+
 def test_automatic_chunks_follow_the_cost_estimate(monkeypatch):
     study = climate_study()
     model = get_model("climate")
     monkeypatch.setattr(model, "cost_estimate", lambda params: 0.75)
     monkeypatch.setattr(sweep, "TARGET_CHUNK_SECONDS", 2.0)
-    chunks = sweep.plan_chunks(study, study.points(), {}, set())
-    # 2 s per job at 0.75 s per point: three points per chunk
-    assert [len(c.points) for c in chunks] == [3, 3, 3, 1]
+    chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=1)
+    # 7.5 s of work in jobs of at least 2 s: three jobs, none shorter than 2 s
+    assert len(chunks) == 3 and min(chunk_seconds(chunks, 0.75)) >= 2.0
+    assert [p.id for c in chunks for p in c.points] == [p.id for p in study.points()]
+
+
+@pytest.mark.parametrize("cores, jobs", [(1, 1), (2, 2), (3, 3), (16, 3)])
+def test_automatic_chunks_use_the_cores_in_jobs_of_at_least_three_seconds(monkeypatch, cores,
+                                                                          jobs):
+    """10 points of 1 s: far below the 30 s target; one job per core while each gets at
+    least 3 s (P <= 3), and no more than three jobs on more cores."""
+    study = climate_study()
+    monkeypatch.setattr(get_model("climate"), "cost_estimate", lambda params: 1.0)
+    chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=cores)
+    assert len(chunks) == jobs
+    sizes = [len(c.points) for c in chunks]
+    assert max(sizes) - min(sizes) <= 1  # equal costs: equal shares
+    assert [p.id for c in chunks for p in c.points] == [p.id for p in study.points()]
+
+
+def test_a_study_too_small_to_share_stays_one_job(monkeypatch):
+    """10 points of 0.1 s: splitting 1 s over 2 cores would cost more job start-up than
+    it saves."""
+    study = climate_study()
+    monkeypatch.setattr(get_model("climate"), "cost_estimate", lambda params: 0.1)
+    assert len(sweep.plan_chunks(study, study.points(), {}, set(), cores=2)) == 1
+
+
+def test_automatic_chunks_balance_uneven_costs(monkeypatch):
+    """One point costs as much as the nine others together: it gets a job of its own."""
+    study = climate_study()
+    expensive = study.points()[-1].params
+    monkeypatch.setattr(get_model("climate"), "cost_estimate",
+                        lambda params: 9.0 if params == expensive else 1.0)
+    chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=2)
+    assert [len(c.points) for c in chunks] == [9, 1]
 
 
 def test_plan_study_writes_manifests_once(tmp_path):

@@ -137,3 +137,135 @@ def test_second_law_holds_or_is_flagged(n, t_left, t_right, mu_left, mu_right, c
 def test_negative_lead_temperature_is_rejected() -> None:
     with pytest.raises(ParameterError, match="drive"):
         evaluate("wire", temperature=1.0, drive=3.0)
+
+
+# The two-temperature chimera: occupations of right- and left-moving waves.
+# Wave packets ψ_m^±(j) = √(2/(N+1)) sin(πj/(N+1)) e^{±ik_m j}, k_m = πm/(N+1) (model doc).
+# Their momentum distribution is symmetric with second moment σ² = 2(1 − cos(π/(N+1))) and
+# fourth moment 4π²/(N+1)³ + O(N⁻⁴) (Σ_j |Δ²w_j|²: the envelope's kinks at the walls), so
+# a smooth occupation p(k) is seen as p + (σ²/2) p'' + R₄ with |R₄| <= (π²/6)(N+1)⁻³ max|p''''|.
+
+
+def fermi_array(e: np.ndarray, mu: float, temp: float) -> np.ndarray:
+    return 0.5 * (1 - np.tanh((e - mu) / (2 * temp)))
+
+
+def contact_reflection(k: np.ndarray, hopping: float, coupling: float) -> np.ndarray:
+    """Reflection probability of a chain wave e^{ikj} at an end site with self-energy −iΓ/2.
+
+    ψ_j = e^{ikj} + r e^{−ikj} solves (E − ε)ψ_N = −tψ_{N−1} − (iΓ/2)ψ_N, E = ε − 2t cos k,
+    iff e^{ikN}(t e^{ik} − iΓ/2) + r e^{−ikN}(t e^{−ik} − iΓ/2) = 0, so
+    R = |t e^{ik} − iΓ/2|² / |t e^{−ik} − iΓ/2|².
+    """
+    return (np.abs(hopping * np.exp(1j * k) - 0.5j * coupling) ** 2
+            / np.abs(hopping * np.exp(-1j * k) - 0.5j * coupling) ** 2)
+
+
+def mover_occupations(k, t, eps, gamma, t_left, t_right, mu_left, mu_right):
+    """Scattering theory: right movers (f_L + R f_R)/(1 + R), left movers (f_R + R f_L)/(1 + R).
+
+    Inside the chain the state injected by the left lead is a right-moving wave of weight
+    |A|² plus its reflection off the right contact, weight R|A|²; the right lead's state is
+    the mirror image with the same |A|² (symmetric contacts share the Fabry–Pérot
+    denominator). Right movers thus hold f_L and f_R in the ratio 1 : R at every energy.
+    """
+    energy = eps - 2 * t * np.cos(k)
+    refl = contact_reflection(k, t, gamma)
+    f_left = fermi_array(energy, mu_left, t_left)
+    f_right = fermi_array(energy, mu_right, t_right)
+    return (f_left + refl * f_right) / (1 + refl), (f_right + refl * f_left) / (1 + refl)
+
+
+def smoothing_check(occupation, exact, k, n, bulk):
+    """On the modes ``bulk``: max |n − p − (σ²/2) p''|, the bound on that remainder, and the
+    bound (σ²/2) max|p''| + remainder on the whole smoothing bias |n − p|."""
+    h = 2e-3
+    d2 = (exact(k + h) - 2 * exact(k) + exact(k - h)) / h**2
+    d4 = (exact(k + 2 * h) - 4 * exact(k + h) + 6 * exact(k) - 4 * exact(k - h)
+          + exact(k - 2 * h)) / h**4
+    sigma2 = 2 * (1 - math.cos(math.pi / (n + 1)))
+    deviation = np.max(np.abs(occupation - exact(k) - sigma2 / 2 * d2)[bulk])
+    remainder = math.pi**2 / 6 / (n + 1) ** 3 * np.max(np.abs(d4[bulk]))
+    return deviation, remainder, sigma2 / 2 * np.max(np.abs(d2[bulk])) + remainder
+
+
+def test_mover_occupations_equal_brute_force_projection_of_the_negf_state() -> None:
+    """ψ^{±†} ρ1 ψ^± with ρ1 = Σ_b Γ ∫ dE/2π f_b G^R e_b e_b^T G^A by dense inversion."""
+    from scipy.integrate import quad_vec
+
+    n, t, eps, gamma, t_left, t_right, mu_left, mu_right = 5, 1.0, 0.1, 0.8, 0.6, 0.2, 0.2, -0.1
+    out = evaluate("wire", N=n, hopping=t, onsite=eps, coupling=gamma, T_left=t_left,
+                   T_right=t_right, mu_left=mu_left, mu_right=mu_right)
+    h = eps * np.eye(n) - t * (np.eye(n, k=1) + np.eye(n, k=-1))
+    heff = h - 0.5j * gamma * np.diag([1.0, 0.0, 0.0, 0.0, 1.0])
+    j = np.arange(1, n + 1)
+    k = np.pi * j / (n + 1)
+    envelope = math.sqrt(2 / (n + 1)) * np.sin(np.pi * j / (n + 1))
+    packets = np.hstack([envelope[:, None] * np.exp(1j * np.outer(j, k)),
+                         envelope[:, None] * np.exp(-1j * np.outer(j, k))])
+
+    def integrand(e: float) -> np.ndarray:
+        g = np.linalg.inv(e * np.eye(n) - heff)
+        return sum(gamma * fermi(e, mu, temp) * np.abs(packets.conj().T @ g[:, site]) ** 2
+                   for site, mu, temp in ((0, mu_left, t_left), (n - 1, mu_right, t_right))
+                   ) / (2 * np.pi)
+
+    edges = [-np.inf, eps - 2.1 * t, mu_right, mu_left, eps + 2.1 * t, np.inf]
+    exact = sum(quad_vec(integrand, a, b, epsabs=1e-13, epsrel=1e-12)[0]
+                for a, b in zip(edges[:-1], edges[1:], strict=True))
+    np.testing.assert_allclose(out["occupation_right_movers"], exact[:n], rtol=0, atol=1e-11)
+    np.testing.assert_allclose(out["occupation_left_movers"], exact[n:], rtol=0, atol=1e-11)
+    np.testing.assert_allclose(out["mode_energy"], eps - 2 * t * np.cos(k), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(out["fermi_left"], fermi_array(out["mode_energy"], mu_left,
+                                                               t_left), rtol=0, atol=1e-15)
+
+
+def test_equal_leads_both_movers_carry_one_fermi_function() -> None:
+    """Equilibrium: ρ1 is real (time reversal), so n^+ = n^− exactly, and both are f(E_m)
+    up to the packets' momentum smoothing; checked on the bulk modes |E − ε| <= 1.5t."""
+    n, t, eps, mu, temp = 240, 1.0, 0.1, 0.3, 0.5
+    out = evaluate("wire", N=n, hopping=t, onsite=eps, temperature=temp, density=mu)
+    right, left = out["occupation_right_movers"], out["occupation_left_movers"]
+    np.testing.assert_allclose(right, left, rtol=0, atol=1e-13)
+    k = np.pi * np.arange(1, n + 1) / (n + 1)
+    bulk = np.abs(out["mode_energy"] - eps) <= 1.5 * t
+    deviation, bound, _ = smoothing_check(
+        right, lambda q: fermi_array(eps - 2 * t * np.cos(q), mu, temp), k, n, bulk)
+    assert deviation <= bound  # bound 4.6e-6 at N = 240 (deviation 1.6e-6)
+    np.testing.assert_allclose(out["fermi_left"], out["fermi_right"], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("coupling", [2.0, 1.0], ids=["matched-contacts", "reflecting"])
+def test_right_movers_carry_left_lead_and_left_movers_right_lead(coupling: float) -> None:
+    """T_L = 1, T_R = 1/4, μ_L − μ_R = 0.2: n^± against (f_L + R f_R)/(1 + R) and its mirror,
+    R the contact reflection. Γ = 2t matches the chain at the band centre (R = 0 there, R <
+    0.016 for |E − ε| <= t/2): right movers follow f_L, left movers f_R. Γ = t reflects 1/9."""
+    n, t, eps = 240, 1.0, 0.1
+    leads = {"T_left": 1.0, "T_right": 0.25, "mu_left": 0.2, "mu_right": 0.0}
+    out = evaluate("wire", N=n, hopping=t, onsite=eps, coupling=coupling, **leads)
+    assert out["status"] == "ok"
+    k = np.pi * np.arange(1, n + 1) / (n + 1)
+    energy = out["mode_energy"]
+    bulk = np.abs(energy - eps) <= 1.5 * t
+    centre = np.abs(energy - eps) <= 0.5 * t
+    smoothing = [0.0, 0.0]
+    for index, name in enumerate(("occupation_right_movers", "occupation_left_movers")):
+        def exact(q, index=index):
+            return mover_occupations(q, t, eps, coupling, leads["T_left"], leads["T_right"],
+                                     leads["mu_left"], leads["mu_right"])[index]
+        deviation, bound, _ = smoothing_check(out[name], exact, k, n, bulk)
+        assert deviation <= bound, name  # bound 2e-6–5e-6 (right), 6e-5 (left, T_R = 1/4);
+        # the deviations are 0.2–0.35 of it at N = 150, 240, 300: the remainder is O(N⁻³)
+        _, _, smoothing[index] = smoothing_check(out[name], exact, k, n, centre)
+    f_left = fermi_array(energy, leads["mu_left"], leads["T_left"])
+    f_right = fermi_array(energy, leads["mu_right"], leads["T_right"])
+    mismatch = np.max(np.abs(f_left - f_right)[centre])
+    right_off = np.max(np.abs(out["occupation_right_movers"] - f_left)[centre])
+    left_off = np.max(np.abs(out["occupation_left_movers"] - f_right)[centre])
+    if coupling == 2.0:  # |n − f| <= R/(1 + R)·|f_L − f_R| + smoothing (2e-5, 6e-4 here)
+        reflect = np.max(contact_reflection(k[centre], t, coupling))
+        assert reflect < 0.016
+        assert right_off <= reflect * mismatch + smoothing[0]
+        assert left_off <= reflect * mismatch + smoothing[1]
+    else:  # R = 1/9 at the centre: the movers are visibly mixed, 10 % of the mismatch
+        assert right_off > 0.05 * mismatch and left_off > 0.05 * mismatch

@@ -11,6 +11,7 @@ from ness_core.models.climate import Climate
 from ness_core.models.corrosion import Corrosion
 from ness_core.models.harmonic_chain import HarmonicChain
 from ness_core.models.kerr import Kerr
+from ness_core.models.network import is_network_name, network_model
 from ness_core.models.plasma import Plasma
 from ness_core.models.qubit import Qubit
 from ness_core.models.wire import Wire
@@ -23,10 +24,17 @@ MODELS: dict[str, Model] = {
 
 
 def get_model(name: str) -> Model:
-    """The registered model called ``name``; unknown names raise :class:`ParameterError`."""
+    """The registered model called ``name``; unknown names raise :class:`ParameterError`.
+
+    A name ``network:<JSON>`` is a user-defined reaction network, built from the name itself
+    (:mod:`ness_core.models.network`), so every process can rebuild it.
+    """
+    if is_network_name(name):
+        return network_model(name)
     try:
         return MODELS[name]
     except KeyError:
         raise ParameterError(
-            f"unknown model '{name}'; known models: {', '.join(sorted(MODELS))}"
+            f"unknown model '{name}'; known models: {', '.join(sorted(MODELS))}, "
+            "or network (a reaction network given in the study's network: block)"
         ) from None

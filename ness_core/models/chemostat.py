@@ -23,6 +23,9 @@ Two forms (``form``):
 * ``stochastic``: chemical master equation for copy numbers at volume Ω (``volume``, the
   number of molecules per c°) on a box grown until the stationary probability of states with a
   transition cut by the box is below ``tolerance``; σ from the reaction fluxes; means ⟨n⟩/Ω.
+  ``method``: ``cme`` always, ``gillespie`` always simulates (``events`` recorded reaction
+  events, ``seed``; standard errors ``current_error``, ``entropy_production_error``; gap
+  NaN), ``auto`` (default) simulates only when the CME box would exceed ``max_states``.
 
 Linear response (Onsager): near ΔG = 0, J ≈ L_O (−ΔG/T), with the reactions in series
 (uptake, glycolysis, twice export per glucose) adding their resistances:
@@ -46,10 +49,13 @@ import numpy as np
 
 from ness_core.model import Model, Observable, Parameter
 from ness_core.networks import (
+    GILLESPIE_SECONDS_PER_EVENT,
+    STOCHASTIC_METHODS,
+    cme_seconds,
     deterministic_steady_states,
     flux_entropy_production,
     parse_network,
-    solve_cme,
+    stochastic_steady_state,
 )
 
 NETWORK = parse_network({
@@ -66,7 +72,6 @@ NETWORK = parse_network({
     "composition": {"G": {"C": 6}, "Gx": {"C": 6}, "L": {"C": 3}, "Lx": {"C": 3}},
 })
 GLYCOLYSIS = 1  # index of the glycolysis reaction
-SECONDS_PER_STATE = 2e-5  # measured CME cost (stationary + gap), one core
 
 
 def _positive(name: str, default: float, unit: str, meaning: str, **kw: Any) -> Parameter:
@@ -106,6 +111,11 @@ class Chemostat(Model):
                   "cut by the truncation", low=0.0, high=1e-2, low_inclusive=False),
         Parameter("max_states", 200_000, "1", "CME: largest truncated state space",
                   kind=int, low=100),
+        Parameter("method", "auto", "", "stochastic form: truncated CME, Gillespie simulation, "
+                  "or auto (CME if it fits in max_states)", kind=str, choices=STOCHASTIC_METHODS),
+        Parameter("seed", 0, "1", "Gillespie: random seed", kind=int, low=0),
+        Parameter("events", 1_000_000, "1", "Gillespie: recorded reaction events", kind=int,
+                  low=1000),
     )
     observables = (
         Observable("current", "c°/time", "pathway flux (net glycolysis rate per volume)"),
@@ -120,6 +130,9 @@ class Chemostat(Model):
         Observable("boundary_probability", "1", "CME probability on the truncation boundary"),
         Observable("n_states", "1", "CME truncated state-space size"),
         Observable("n_stable", "1", "number of stable deterministic steady states found"),
+        Observable("current_error", "c°/time", "standard error of the simulated current"),
+        Observable("entropy_production_error", "k_B/(time c°^-1)",
+                   "standard error of the simulated entropy production"),
     )
 
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
@@ -159,25 +172,33 @@ class Chemostat(Model):
                     "gap": steady.gap, "glucose": steady.concentrations[0],
                     "lactate_internal": steady.concentrations[1],
                     "boundary_probability": math.nan, "n_states": math.nan,
+                    "current_error": math.nan, "entropy_production_error": math.nan,
                     "residual": steady.residual, "status": status}
         omega = params["volume"]
-        cme = solve_cme(kin, omega, np.round(omega * steady.concentrations).astype(int),
-                        tol=params["tolerance"], max_states=params["max_states"])
+        start = np.round(omega * steady.concentrations).astype(int)
+        st = stochastic_steady_state(
+            kin, omega, start, start, params["method"], tol=params["tolerance"],
+            max_states=params["max_states"], seed=params["seed"], events=params["events"])
         return {**out,
-                "current": cme.forward_flux[GLYCOLYSIS] - cme.backward_flux[GLYCOLYSIS],
-                "entropy_production": cme.entropy_production, "gap": cme.gap,
-                "glucose": cme.mean[0], "lactate_internal": cme.mean[1],
-                "boundary_probability": cme.boundary_probability,
-                "n_states": float(len(cme.states)), "residual": cme.residual,
-                "status": cme.status if cme.status != "ok" else status}
+                "current": st.forward_flux[GLYCOLYSIS] - st.backward_flux[GLYCOLYSIS],
+                "entropy_production": st.entropy_production, "gap": st.gap,
+                "glucose": st.mean[0], "lactate_internal": st.mean[1],
+                "boundary_probability": st.boundary_probability, "n_states": st.n_states,
+                "current_error": st.net_flux_error[GLYCOLYSIS],
+                "entropy_production_error": st.entropy_production_error,
+                "residual": st.residual, "status": st.status if st.status != "ok" else status}
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """CME: ~2e-5 s per state of the box around Ω·c; deterministic: ~0.01 s."""
+        """CME: :func:`networks.cme_seconds` of the box around Ω·c; Gillespie ~2.5e-7 s per
+        event; deterministic: ~0.01 s."""
         if params["form"] == "deterministic":
             return 0.01
         sizes = [params["volume"] * c for c in (params["density"], params["lactate"])]
         n = math.prod(m + 6 * math.sqrt(m) + 11 for m in sizes)
-        return max(0.01, SECONDS_PER_STATE * min(n, params["max_states"]))
+        if params["method"] == "gillespie" or (params["method"] == "auto"
+                                               and n > params["max_states"]):
+            return 0.01 + GILLESPIE_SECONDS_PER_EVENT * params["events"] * 1.1
+        return max(0.01, cme_seconds(min(n, params["max_states"]), 2))
 
 
 def onsager_coefficient(params: dict[str, Any]) -> float:
@@ -190,5 +211,6 @@ def onsager_coefficient(params: dict[str, Any]) -> float:
 
 def _nan_core() -> dict[str, float]:
     names = ("current", "entropy_production", "gap", "glucose", "lactate_internal",
-             "boundary_probability", "n_states", "residual")
+             "boundary_probability", "n_states", "current_error", "entropy_production_error",
+             "residual")
     return dict.fromkeys(names, math.nan)

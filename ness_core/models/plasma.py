@@ -39,9 +39,9 @@ balance (heating − radiated − wall)/heating; ``entropy_production`` ∫ κ (
 (relative difference in ``entropy_balance``); ``gap`` (slowest relaxation rate, < 0 on the
 unstable middle branch); ``collapse_power`` P_c and ``reheat_power`` P_h (NaN without folds);
 ``temperature_profile`` at the normalised minor radii r/a = k/(``profile_points`` − 1),
-k = 0 … ``profile_points`` − 1 (dim ``radius``; the same positions whatever grid the
-refinement ended on: node values where they are nodes, else T(Φ) of a cubic spline of the
-heat-flux potential Φ through the nodes);
+k = 0 … ``profile_points`` − 1 (dim ``radius``, positions in ``normalised_radius``; the
+same positions whatever grid the refinement ended on: node values where they are nodes,
+else T(Φ) of a cubic spline of the heat-flux potential Φ through the nodes);
 grid refinement data ``grid_cells``, ``grid_error`` (Richardson estimate for T(0)),
 ``convergence_order`` (grids ``cells``, 2·``cells``, … ≤ ``max_cells``; at least three, so
 ``max_cells`` ≥ 4·``cells``; the S-curve is traced on each grid, so folds and
@@ -252,6 +252,7 @@ class Plasma(Model):
         Observable("convergence_order", "1", "observed order of grid convergence"),
         Observable("temperature_profile", "temperature", "temperature T(r)",
                    dims=("radius",)),
+        Observable("normalised_radius", "1", "normalised minor radius r/a", dims=("radius",)),
     )
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
@@ -276,6 +277,7 @@ class Plasma(Model):
         if point["u"] is None:
             nan = {o.name: math.nan for o in self.observables if not o.dims and o.kind is float}
             return nan | base | {"branch_label": "", "temperature_profile": np.full(0, math.nan),
+                                 "normalised_radius": np.full(0, math.nan),
                                  "residual": math.nan, "status": point["status"]}
         problem: DiffusionProblem = point["problem"]
         u, power = point["u"], point["power"]
@@ -303,6 +305,7 @@ class Plasma(Model):
             "grid_error": grid.error,
             "convergence_order": grid.order,
             "temperature_profile": sampled_profile(problem, t, params),
+            "normalised_radius": np.linspace(0.0, 1.0, params["profile_points"]),
             "residual": float(np.abs(problem.residual(u, power)).max() / heating),
             "status": status,
         }

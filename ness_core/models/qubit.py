@@ -117,6 +117,11 @@ class Qubit(Model):
             counting = current_cumulants(liouvillian, state, jumps, emitted)
             variance = counting.variance
             status = status if counting.status == "ok" else counting.status
+        # round-off without drive (J = 0 and, the count being bounded, D = 0): exact zeros,
+        # so the Fano factor is NaN there rather than a ratio of two round-off errors
+        tiny = FLOW_ATOL * params["gamma"]
+        emission = 0.0 if abs(emission) <= tiny else emission
+        variance = 0.0 if abs(variance) <= tiny else variance
         return {
             "current": emission,
             "entropy_production": sigma,

@@ -42,6 +42,20 @@ Observables and conventions:
   matrix of both bath models); for this chain it closes as π²Γ/N³-like band-edge modes;
 * ``occupation_profile``: ⟨n_j⟩ along the chain;
 * ``mutual_information``: I(A:B) of the halves A = sites 1..⌊N/2⌋, B = the rest (nats);
+* the two-temperature chimera, dims ``mode`` (m = 1..N): ``mode_energy`` E_m = ε − 2t cos k_m,
+  k_m = πm/(N+1), the eigenenergies of the isolated chain; ``occupation_right_movers`` and
+  ``occupation_left_movers`` n_m^±, the occupations of the running waves e^{±ik_m j} that make
+  up the standing mode sin(k_m j) (group velocity ±2t sin k_m), as normalised wave packets
+  with envelope sin(πj/(N+1)) (:func:`ness_core.solvers.gaussian.running_wave_occupations`:
+  momentum resolution π/(N+1), bias (π/(N+1))²/2 · ∂²n/∂k²); ``fermi_left``,
+  ``fermi_right``: f_L(E_m), f_R(E_m) beside them. Scattering theory for the wide-band
+  leads (each end reflects a wave with probability
+  R(k) = (1 + g² − 2g sin k)/(1 + g² + 2g sin k), g = Γ/2t, from the end-site self-energy
+  −iΓ/2 against the chain's −t e^{ik}) gives n^+ = (f_L + R f_R)/(1 + R),
+  n^− = (f_R + R f_L)/(1 + R) at E_m, whatever the Fabry–Pérot phase: right movers carry the
+  left lead's Fermi function and left movers the right lead's, exactly where the contacts
+  are reflectionless (Γ = 2t at the band centre), and a mixture weighted by R elsewhere
+  (R → 1 at the band edges, where both movers carry (f_L + f_R)/2);
 * ``landauer_current``, ``landauer_heat_current`` (heat from the left lead): the Landauer–
   Büttiker integrals ∫ dE/2π 𝒯(E)(f_L − f_R) (times E − μ_L) with the analytic transmission
   𝒯(E) = Γ²/|t U_N(x) + iΓ U_{N−1}(x) − Γ² U_{N−2}(x)/(4t)|², x = (E − ε)/2t (Chebyshev U),
@@ -80,6 +94,7 @@ from ness_core.solvers.gaussian import (
     cut_current,
     fermion_mutual_information,
     lead_steady_state,
+    running_wave_occupations,
 )
 
 # Fermi tails beyond this many temperatures from μ_b are below e^-40 and left out of quad.
@@ -164,6 +179,15 @@ class Wire(Model):
         Observable("gap", "1/time", "spectral gap: slowest decay rate of the damping matrix"),
         Observable("occupation_profile", "1", "site occupation ⟨n_j⟩", dims=("site",)),
         Observable("mutual_information", "nat", "mutual information between the two halves"),
+        Observable("mode_energy", "energy", "energy of the chain eigenmode", dims=("mode",)),
+        Observable("occupation_right_movers", "1", "occupation of the right-moving wave",
+                   dims=("mode",)),
+        Observable("occupation_left_movers", "1", "occupation of the left-moving wave",
+                   dims=("mode",)),
+        Observable("fermi_left", "1", "left-lead Fermi function at the mode energy",
+                   dims=("mode",)),
+        Observable("fermi_right", "1", "right-lead Fermi function at the mode energy",
+                   dims=("mode",)),
         Observable("landauer_current", "1/time", "Landauer–Büttiker particle current"),
         Observable("landauer_heat_current", "energy/time",
                    "Landauer–Büttiker heat current from the left lead"),
@@ -179,6 +203,12 @@ class Wire(Model):
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         return 0.02 + 1.5 * (params["N"] / 1000) ** 3
+
+    def memory_estimate(self, params: dict[str, Any]) -> float | None:
+        """MB: some 25 dense N × N float matrices at once (Hamiltonian, eigenbasis,
+        correlation matrix, the lead terms, mutual-information blocks); measured 186 MB
+        at N = 1000, 712 MB at N = 2000, 3.2 GB at N = 4000 (190–210 B per N²): 250 B."""
+        return 250 * params["N"] ** 2 / 2**20
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         n, t, eps, gamma = params["N"], params["hopping"], params["onsite"], params["coupling"]
@@ -207,6 +237,7 @@ class Wire(Model):
                             if tb > 0)
         if sigma < -1e-8 * max(entropy_scale, 1e-300) - 1e-12 * gamma:
             status = f"second law violated by the {params['bath']} bath model: σ = {sigma:.3g}"
+        _, right_movers, left_movers = running_wave_occupations(rho)
         landauer, landauer_heat, quad_status = landauer_currents(n, t, eps, gamma, leads)
         if status == "ok" and quad_status != "ok":
             status = quad_status
@@ -218,6 +249,11 @@ class Wire(Model):
             "gap": state.gap,
             "occupation_profile": np.real(np.diag(rho)).copy(),
             "mutual_information": fermion_mutual_information(rho, np.arange(n // 2)),
+            "mode_energy": energies,
+            "occupation_right_movers": right_movers,
+            "occupation_left_movers": left_movers,
+            "fermi_left": leads[0].fermi(energies),
+            "fermi_right": leads[1].fermi(energies),
             "landauer_current": landauer,
             "landauer_heat_current": landauer_heat,
             "residual": state.residual,

@@ -45,9 +45,9 @@ from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.lindblad import (
     Liouvillian,
+    charge_sectors,
     charge_transfer,
     current_cumulants,
-    charge_sectors,
     dissipator_flow,
     entropy_production,
     expectation,
@@ -148,14 +148,19 @@ class Xxz(Model):
                 f"{math.comb(2 * length, length)} elements)")
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """Grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10)."""
-        return 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
+        """NESS: grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10).
+        The gap over all sectors dominates: measured 0.2 / 2.6 / 23 s at L = 6 / 7 / 8
+        (benchmarks/lindblad_vs_qutip.py, scaled from load 10), ~10× per site."""
+        ness = 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
+        if params["gap_sectors"] != "all":
+            return ness
+        return ness + 0.2 * 10.0 ** (params["L"] - 6)
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries
         (sparse rows of ~2L + 2 complex nonzeros), plus the Krylov bases of the q = 0
-        solve and gap; measured 49 MB at L = 8 (780 B per entry) and 190 MB at L = 9:
-        1000 B per entry (1 GB at the limit L = 10)."""
+        solve and gap; measured 49 MB at L = 8 and 157 MB at L = 9 (600–780 B per
+        entry): 1000 B per entry (1 GB at the limit L = 10)."""
         return 1000 * 4 ** params["L"] / 2**20
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:

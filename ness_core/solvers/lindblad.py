@@ -512,8 +512,9 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     method : {"auto", "dense", "arnoldi"}, default "auto"
         ``"dense"``: all eigenvalues of each block (LAPACK geev). ``"arnoldi"``: ARPACK in
         shift-invert form at σ = 0 on the direct sum of the blocks: the ``ARNOLDI_K``
-        eigenvalues closest to zero, of which the slowest is kept. One iteration over all blocks converges as fast as
-        the spectrum's closest eigenvalues are separated from the rest; per block, a
+        eigenvalues closest to zero, of which the slowest is kept. One iteration over all
+        blocks converges as fast as the spectrum's closest eigenvalues are separated from
+        the rest; per block, a
         cluster of eigenvalues far from the gap (as in the XXZ sectors q ≠ 0) would cost
         hundreds of solves. In a block holding the steady state the inverse is the group
         inverse L^#: L^# b solves the bordered system (same factorisation as

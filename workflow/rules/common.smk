@@ -63,6 +63,11 @@ def all_outputs():
 
 
 def study_grid(study):
-    """The part of a study's config that defines its dataset (not figures or chunking)."""
+    """The part of a study's config that defines its dataset (not figures or chunking).
+
+    The model is the validated study's: for a user-defined network the name holds the whole
+    normalised network (an SBML file already read), so a changed network rebuilds the dataset
+    and the gather job needs no file but its chunks.
+    """
     spec = config["studies"][study]
-    return {key: spec[key] for key in ("model", "sweep", "fixed")}
+    return {"model": STUDIES[study].model, "sweep": spec["sweep"], "fixed": spec["fixed"]}

@@ -1,5 +1,9 @@
 # One rule run per figure of a study's `figures:` list, PNG for the report plus PDF.
 
+# A figure's own caption (`caption:`, a file here; sweep.load_config checks it exists) is
+# passed as params.caption and appended to figure.rst in the Snakemake report.
+REPORT_DIR = Path(workflow.current_basedir, "..", "report")
+
 
 rule figure:
     input:
@@ -14,6 +18,11 @@ rule figure:
         pdf="results/{study}/figures/{figure}.pdf",
     params:
         spec=lambda wildcards: FIGURES[wildcards.study][wildcards.figure],
+        caption=lambda wildcards: "\n".join(
+            (REPORT_DIR / name).read_text()
+            for name in [FIGURES[wildcards.study][wildcards.figure].get("caption")]
+            if name
+        ),
     log:
         "results/logs/figures/{study}/{figure}.log",
     conda:

@@ -1,10 +1,34 @@
-# Standalone HTML summary of every study, rebuilt whenever a dataset or figure changes.
+# The standalone report: one section per study, rebuilt only from that study's dataset,
+# figures and config entry; the page is then assembled from the sections without reading
+# any dataset or figure, so editing one study redoes one section and a cheap assembly.
+
+
+localrules:
+    summary_report,
+
+
+rule report_section:
+    input:
+        dataset="results/{study}/dataset.nc",
+        figures=lambda wildcards: figure_files(wildcards.study, "png"),
+    output:
+        html="results/report/sections/{study}.html",
+        entry="results/report/sections/{study}.json",
+    params:
+        # this study's config entry alone: editing another study leaves the section alone
+        spec=lambda wildcards: config["studies"][wildcards.study],
+    log:
+        "results/logs/report/{study}.log",
+    conda:
+        "../envs/ness.yaml"
+    script:
+        "../scripts/report_section.py"
 
 
 rule summary_report:
     input:
-        datasets=all_datasets(),
-        figures=all_figures(),
+        sections=expand("results/report/sections/{study}.html", study=STUDIES),
+        entries=expand("results/report/sections/{study}.json", study=STUDIES),
     output:
         report(
             "results/report/index.html",
@@ -12,8 +36,6 @@ rule summary_report:
             category="Summary",
             labels={"study": "all", "figure": "summary"},
         ),
-    params:
-        studies=lambda wildcards: config["studies"],
     log:
         "results/logs/report/index.log",
     conda:

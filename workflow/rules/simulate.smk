@@ -1,5 +1,17 @@
 # One job per chunk of grid points; the chunk's manifest (written by the planner) is its input.
 
+# A point whose estimated memory exceeds what one job may use (--resources mem_mb, else this
+# machine's memory for a local run) stops the run here, before any job starts.
+_given_mem_mb = workflow.global_resources.get("mem_mb")
+MEMORY_LIMIT_MB = sweep.memory_limit_mb(
+    _given_mem_mb.value if _given_mem_mb is not None else None, local=workflow.nodes is None
+)
+for _study in STUDIES.values():
+    try:
+        sweep.check_memory(_study, MEMORY_LIMIT_MB)
+    except sweep.ConfigError as error:
+        sys.exit(f"config error: {error}")
+
 
 rule simulate:
     input:
@@ -10,7 +22,10 @@ rule simulate:
         "results/logs/simulate/{study}/{chunk}.log",
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: sweep.job_mem_mb(attempt),
+        # the largest point's memory_estimate (or a fixed default), doubled on each retry
+        mem_mb=lambda wildcards, input, attempt: sweep.chunk_mem_mb(
+            STUDIES[wildcards.study].model, input.manifest, attempt
+        ),
     conda:
         "../envs/ness.yaml"
     script:

@@ -18,13 +18,14 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 
 from ness_core import dataset, sweep  # noqa: E402
+from ness_core.models.network import short_name  # noqa: E402
 
 
 def main(snakemake) -> None:
     manifest = sweep.read_manifest(snakemake.input.manifest)
     n = len(manifest["points"])
     logging.info("chunk %s of study %s: %d points of model %s",
-                 manifest["chunk"], manifest["study"], n, manifest["model"])
+                 manifest["chunk"], manifest["study"], n, short_name(manifest["model"]))
     start = time.perf_counter()
     ds = dataset.compute_chunk(manifest)
     seconds = time.perf_counter() - start

@@ -1,21 +1,24 @@
-"""Write the standalone summary report ``results/report/index.html``.
+"""Assemble the standalone report ``results/report/index.html`` from the study sections.
 
-Snakemake ``script:`` of rule ``summary_report``: every study's config, figures (embedded),
-key numbers, consistency checks and provenance, built by :mod:`ness_core.report`.
+Snakemake ``script:`` of rule ``summary_report``: joins the sections and index entries
+written by rule ``report_section`` (one per study, in config order) into one page with
+:func:`ness_core.report.assemble_report`; no dataset or figure is read here.
 """
 
+import json
 import logging
 import sys
+from pathlib import Path
 
 from ness_core import report
 
 
 def main(snakemake) -> None:
-    studies = snakemake.params.studies
-    datasets = dict(zip(studies, snakemake.input.datasets, strict=True))
-    logging.info("report of %d studies: %s", len(studies), ", ".join(studies))
-    html = report.build_report(studies, datasets, snakemake.input.figures)
-    report.write_report(html, snakemake.output[0])
+    entries = [json.loads(Path(p).read_text()) for p in snakemake.input.entries]
+    sections = [Path(p).read_text(encoding="utf-8") for p in snakemake.input.sections]
+    logging.info("report of %d studies: %s", len(entries),
+                 ", ".join(e["study"] for e in entries))
+    report.write_report(report.assemble_report(entries, sections), snakemake.output[0])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,27 @@
+"""Write one study's section of the standalone report and its index entry.
+
+Snakemake ``script:`` of rule ``report_section``: the study's config entry, key numbers,
+consistency checks, figures (embedded) and provenance from its dataset, built by
+:func:`ness_core.report.write_section`. Both outputs are written atomically.
+"""
+
+import logging
+import sys
+
+from ness_core import report
+
+
+def main(snakemake) -> None:
+    study = snakemake.wildcards.study
+    entry = report.write_section(study, snakemake.params.spec, snakemake.input.dataset,
+                                 list(snakemake.input.figures), snakemake.output.html,
+                                 snakemake.output.entry)
+    logging.info("section of study %s: %s, config hash %s, computed %s", study,
+                 entry["verdict"], entry["config_hash"], entry["computed"])
+
+
+if __name__ == "__main__":
+    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    main(snakemake)  # noqa: F821
