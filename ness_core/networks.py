@@ -55,6 +55,7 @@ import scipy.linalg
 from scipy.integrate import solve_ivp
 
 from ness_core.errors import ParameterError
+from ness_core.model import Observable
 from ness_core.solvers.markov import MarkovGenerator
 
 # ---------------------------------------------------------------------- safe expressions
@@ -852,6 +853,15 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, floors: np.ndarr
 
 # ---------------------------------------------------------------------- stochastic: dispatch
 STOCHASTIC_METHODS = ("auto", "cme", "gillespie")
+# Outputs every network model reports about how its steady state was found.
+SOLVER_DIAGNOSTICS = (
+    Observable("n_stable", "1", "number of stable deterministic steady states found"),
+    Observable("boundary_probability", "1", "CME probability on the truncation boundary"),
+    Observable("n_states", "1", "CME truncated state-space size"),
+    Observable("current_error", "c°/time", "standard error of the simulated current"),
+    Observable("entropy_production_error", "k_B/(time c°^-1)",
+               "standard error of the simulated entropy production"),
+)
 GILLESPIE_SECONDS_PER_EVENT = 2.5e-7  # small networks, one core (benchmarks/networks.py)
 
 

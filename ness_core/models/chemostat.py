@@ -50,6 +50,7 @@ import numpy as np
 from ness_core.model import Model, Observable, Parameter
 from ness_core.networks import (
     GILLESPIE_SECONDS_PER_EVENT,
+    SOLVER_DIAGNOSTICS,
     STOCHASTIC_METHODS,
     cme_seconds,
     deterministic_steady_states,
@@ -127,12 +128,7 @@ class Chemostat(Model):
         Observable("current_linear", "c°/time", "Onsager prediction L_O·(−ΔG/T)"),
         Observable("glucose", "c°", "internal glucose concentration"),
         Observable("lactate_internal", "c°", "internal lactate concentration"),
-        Observable("boundary_probability", "1", "CME probability on the truncation boundary"),
-        Observable("n_states", "1", "CME truncated state-space size"),
-        Observable("n_stable", "1", "number of stable deterministic steady states found"),
-        Observable("current_error", "c°/time", "standard error of the simulated current"),
-        Observable("entropy_production_error", "k_B/(time c°^-1)",
-                   "standard error of the simulated entropy production"),
+        *SOLVER_DIAGNOSTICS,
     )
 
     def is_equilibrium(self, params: dict[str, Any]) -> bool:

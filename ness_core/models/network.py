@@ -75,6 +75,7 @@ from ness_core.networks import (
     FUNCTIONS,
     GILLESPIE_SECONDS_PER_EVENT,
     MAX_EXPRESSION_LENGTH,
+    SOLVER_DIAGNOSTICS,
     STOCHASTIC_METHODS,
     ReactionNetwork,
     cme_seconds,
@@ -472,12 +473,7 @@ def network_model(name: str) -> NetworkModel:
           for s in spec["species"]),
         *(Observable(f"flux_{r}", "c°/time", f"net flux of reaction '{r}' per volume")
           for r in spec["reactions"]),
-        Observable("n_stable", "1", "number of stable deterministic steady states found"),
-        Observable("boundary_probability", "1", "CME probability on the truncation boundary"),
-        Observable("n_states", "1", "CME truncated state-space size"),
-        Observable("current_error", "c°/time", "standard error of the simulated current"),
-        Observable("entropy_production_error", "k_B/(time c°^-1)",
-                   "standard error of the simulated entropy production"),
+        *SOLVER_DIAGNOSTICS,
         Observable("solver", "", "deterministic, cme or gillespie", kind=str),
     )
     cls = type("NetworkModel", (NetworkModel,), {

@@ -43,6 +43,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
+from ness_core.solvers.markov import CurrentCumulants
+
 # Blocks up to this size are solved and diagonalised densely under method="auto".
 DENSE_MAX_ELEMENTS = 300
 # Shift-invert Arnoldi: eigenvalues closest to zero requested (the slowest of them is the
@@ -626,25 +628,6 @@ GAP_METHODS = ("dense", "arnoldi")
 
 
 # ---------------------------------------------------------------------- counting statistics
-@dataclass(frozen=True)
-class CountingStatistics:
-    """Cumulants of a counted jump current (see :func:`current_cumulants`).
-
-    Attributes
-    ----------
-    mean : float
-        J = θ′(0), the mean counted current (1/time).
-    variance : float
-        D = θ″(0) = lim Var(Q_t)/t (1/time).
-    status : str
-        ``"ok"`` or a short reason (then NaN values).
-    """
-
-    mean: float
-    variance: float
-    status: str
-
-
 def _jump_terms(counted: Sequence, weights: ArrayLike) -> tuple[list, np.ndarray]:
     ops = [sp.csr_matrix(j, dtype=complex) for j in counted]
     nu = np.asarray(weights, dtype=float)
@@ -669,7 +652,7 @@ def charge_transfer(jump: ArrayLike | sp.spmatrix, charge: ArrayLike) -> float:
 
 
 def current_cumulants(liouvillian: Liouvillian, steady: SteadyState, counted: Sequence,
-                      weights: ArrayLike, solver: str = "direct") -> CountingStatistics:
+                      weights: ArrayLike, solver: str = "direct") -> CurrentCumulants:
     """Mean and scaled variance of Q_t, the weighted number of counted quantum jumps.
 
     Each jump J_k (one of the Liouvillian's own jump operators) adds ν_k to Q_t (e.g. +1 for
@@ -699,7 +682,7 @@ def current_cumulants(liouvillian: Liouvillian, steady: SteadyState, counted: Se
 
     Returns
     -------
-    CountingStatistics
+    CurrentCumulants
 
     References
     ----------
@@ -707,7 +690,7 @@ def current_cumulants(liouvillian: Liouvillian, steady: SteadyState, counted: Se
     M. J. Kewming, M. T. Mitchison and P. P. Potts, PRX Quantum 5, 020201 (2024).
     """
     if steady.status != "ok":
-        return CountingStatistics(np.nan, np.nan, f"no steady state: {steady.status}")
+        return CurrentCumulants(np.nan, np.nan, f"no steady state: {steady.status}")
     ops, nu = _jump_terms(counted, weights)
     rho = steady.rho
     emitted = [j @ rho @ j.conj().T for j in ops]  # J_k ρ J_k†, dense n × n
@@ -719,10 +702,10 @@ def current_cumulants(liouvillian: Liouvillian, steady: SteadyState, counted: Se
     try:
         x = _shift_invert(liouvillian, steady, solver)(liouvillian.to_real(b) if real else b)
     except (RuntimeError, np.linalg.LinAlgError) as exc:
-        return CountingStatistics(mean, np.nan, f"group-inverse solve failed: {exc}")
+        return CurrentCumulants(np.nan, np.nan, f"group-inverse solve failed: {exc}")
     response = liouvillian.to_matrix(liouvillian.hermitian_basis @ x if real else x)
     cross = sum(w * np.trace(j @ response @ j.conj().T).real for w, j in zip(nu, ops, strict=True))
-    return CountingStatistics(mean, second - 2.0 * float(cross), "ok")
+    return CurrentCumulants(mean, second - 2.0 * float(cross), "ok")
 
 
 def scgf(liouvillian: Liouvillian, counted: Sequence, weights: ArrayLike,
