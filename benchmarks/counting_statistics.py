@@ -31,12 +31,10 @@ from collections.abc import Callable
 
 from ness_core import evaluate
 from ness_core.models.asep import Rates, bond_weights, density_correlation, exact_generator
-from ness_core.models.kerr import SUPERLU_ORDERING, kerr_operators
+from ness_core.models.kerr import kerr_liouvillian, kerr_operators
 from ness_core.solvers.lindblad import (
-    Liouvillian,
     charge_transfer,
     current_cumulants,
-    diagonal_order,
     steady_state,
 )
 
@@ -84,8 +82,7 @@ def measure_kerr(cutoff: int) -> dict[str, float]:
     weights = [-charge_transfer(j, number.diagonal()) for j in jumps]
 
     def ness():
-        liouvillian = Liouvillian(hamiltonian, jumps, diagonal_order(cutoff),
-                                  ordering=SUPERLU_ORDERING)
+        liouvillian = kerr_liouvillian(hamiltonian, jumps)
         return liouvillian, steady_state(liouvillian, method="direct")
 
     liouvillian, state = ness()

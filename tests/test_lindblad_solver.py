@@ -8,11 +8,13 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from ness_core.solvers.lindblad import (
+    ORDERINGS,
     Liouvillian,
     charge_sectors,
     diagonal_order,
     dissipator_flow,
     entropy_production,
+    nested_dissection,
     spectral_gap,
     steady_state,
 )
@@ -92,6 +94,35 @@ def test_arnoldi_gap_matches_dense_eigenvalues(solver):
     assert gap.status == "ok"
     assert gap.gap == pytest.approx(-lam[0].real, rel=1e-8)
     assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
+
+
+@pytest.mark.parametrize("real_arithmetic", [False, True])
+@pytest.mark.parametrize("ordering", ORDERINGS)
+def test_every_ordering_gives_the_dense_steady_state_and_gap(ordering, real_arithmetic):
+    h, jumps = driven_oscillator(14, drive=1.2, detuning=2.0, kerr=1.0)
+    full = dense_liouvillian(h, jumps)
+    lam = np.linalg.eigvals(full)
+    lam = lam[np.argsort(-lam.real)][1:]  # drop the stationary 0
+    null = scipy.linalg.null_space(full)[:, 0].reshape(14, 14, order="F")
+    liou = Liouvillian(h, jumps, ordering=ordering, real_arithmetic=real_arithmetic)
+    state = steady_state(liou, method="direct")
+    gap = spectral_gap(liou, method="arnoldi", steady=state)
+    np.testing.assert_allclose(state.rho, null / np.trace(null), atol=1e-10)
+    assert gap.gap == pytest.approx(-lam[0].real, rel=1e-8)
+    assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
+
+
+def test_nested_dissection_is_a_permutation_keeping_pairs_adjacent():
+    h, jumps = driven_oscillator(9)
+    liou = Liouvillian(h, jumps)
+    n = liou.dim
+    a, b = liou.elements % n, liou.elements // n
+    partner = liou.position[b + n * a]  # ρ_ab with ρ_ba
+    perm = nested_dissection(liou.matrix, partner)
+    assert np.array_equal(np.sort(perm), np.arange(n * n))
+    where = np.argsort(perm)
+    pairs = partner != np.arange(n * n)
+    assert np.all(np.abs(where[pairs] - where[partner[pairs]]) == 1)
 
 
 def test_charge_blocks_carry_the_steady_state_and_the_spectrum():

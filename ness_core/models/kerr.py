@@ -15,10 +15,10 @@ mean-field branch, |α|²((U|α|² − Δ)² + κ²/4) = F², plus thermal and s
 grows by half until ρ_{N_c−1, N_c−1} < ``CUTOFF_TOL``. A cutoff that cannot reach the
 tolerance (given, or ``MAX_CUTOFF``) is reported through ``status``.
 
-The Liouvillian is built with ρ_mn ordered by diagonals m − n (block-tridiagonal, since a and
-a† change m − n by one) and solved by SuperLU (``STEADY_SOLVER``, chosen by measurement in
-``benchmarks/lindblad_vs_qutip.py``: the jump-chain preconditioned GMRES mixes slowly over
-Fock levels, so its shift-invert gap steps cost far more than reusing one LU).
+The Liouvillian is solved in real Hermitian coordinates by SuperLU in METIS nested-dissection
+order (``STEADY_SOLVER``, chosen by measurement in ``benchmarks/lindblad_vs_qutip.py``: the
+jump-chain preconditioned GMRES mixes slowly over Fock levels, so its shift-invert gap steps
+cost far more than reusing one LU; real coordinates make the gap's Arnoldi 1.6× faster).
 
 With ``fluctuations=true`` the counted current Q_t is the net number of photons emitted into
 the bath (+1 per a jump, −1 per a† jump; at T = 0 the photodetector count), and
@@ -46,7 +46,6 @@ from ness_core.solvers.lindblad import (
     bose_occupation,
     charge_transfer,
     current_cumulants,
-    diagonal_order,
     dissipator_flow,
     entropy_production,
     spectral_gap,
@@ -59,9 +58,6 @@ CUTOFF_TOL = 1e-12  # largest population allowed in the top Fock level
 MIN_CUTOFF = 12
 MAX_CUTOFF = 400  # 160 000 density-matrix elements
 STEADY_SOLVER = "direct"
-# Fill of the LU of the ladder at 200 levels: 2.9e6 with MMD_AT_PLUS_A, 4.8e6 with COLAMD
-# (solves 12.5 ms against 21.6 ms), so the factorisation behind the gap's Arnoldi is cheaper.
-SUPERLU_ORDERING = "MMD_AT_PLUS_A"
 FLOW_ATOL = 1e-12  # flows below this fraction of κ ω0 count as zero
 
 
@@ -97,6 +93,11 @@ def kerr_operators(params: dict[str, Any], cutoff: int
     if n > 0:
         jumps.append(math.sqrt(params["kappa"] * n) * a.T)
     return hamiltonian, jumps, number
+
+
+def kerr_liouvillian(hamiltonian: sp.spmatrix, jumps: list[sp.spmatrix]) -> Liouvillian:
+    """The full Liouvillian as the model solves it: real Hermitian coordinates, METIS order."""
+    return Liouvillian(hamiltonian, jumps, real_arithmetic=True)
 
 
 class Kerr(Model):
@@ -143,15 +144,15 @@ class Kerr(Model):
         return params["drive"] == 0
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """Measured: ~0.3 s at 80 Fock levels, ~5 s at 200 (sparse LU plus Arnoldi)."""
+        """Measured: 0.08 / 0.73 / 1.3 / 2.7 s at 80 / 160 / 240 / 320 Fock levels."""
         cutoff = params["fock_cutoff"] or initial_cutoff(params)
-        return 0.01 + 0.3 * (cutoff / 80) ** 3
+        return 0.01 + 0.08 * (cutoff / 80) ** 2.5
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB: the Liouvillian, its sparse LU and the Arnoldi vectors all live on the
-        cutoff² density-matrix entries; measured 3.0 kB per entry at cutoffs 80–160, 3.7 kB
-        at 240, 4.0 kB at 320 (LU fill-in grows slowly): 5 kB per entry. An automatic cutoff
-        is estimated at its first value, as in ``cost_estimate``."""
+        cutoff² density-matrix entries; measured 2.6 kB per entry at cutoff 160, 2.8 kB at
+        320 (LU fill-in grows slowly): 5 kB per entry. An automatic cutoff is estimated at
+        its first value, as in ``cost_estimate``."""
         cutoff = params["fock_cutoff"] or initial_cutoff(params)
         return 5000 * cutoff**2 / 2**20
 
@@ -160,8 +161,7 @@ class Kerr(Model):
         cutoff = initial_cutoff(params) if automatic else params["fock_cutoff"]
         while True:
             hamiltonian, jumps, number = kerr_operators(params, cutoff)
-            liouvillian = Liouvillian(hamiltonian, jumps, diagonal_order(cutoff),
-                                      ordering=SUPERLU_ORDERING)
+            liouvillian = kerr_liouvillian(hamiltonian, jumps)
             state = steady_state(liouvillian, method=STEADY_SOLVER)
             top = float(state.rho[-1, -1].real)
             if state.status != "ok" or top < CUTOFF_TOL or not automatic or cutoff == MAX_CUTOFF:

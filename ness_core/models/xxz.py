@@ -15,9 +15,10 @@ fixed point is ∝ exp(λσᶻ) with λ = ±artanh μ, so the Spohn entropy prod
 Symmetry reduction: H conserves the number of up spins Q and every jump changes it by one on
 both sides of ρ, so L conserves q = Q_a − Q_b of |a⟩⟨b|. The steady state lives in the block
 q = 0 of C(2L, L) elements (12 870 instead of 65 536 at L = 8, 184 756 instead of 1 048 576
-at L = 10), solved by GMRES preconditioned with the exact no-jump (Sylvester) inverse per
-magnetisation sector. The gap is the minimum over the blocks q = 0 … L (q and −q have
-conjugate spectra); ``gap_sectors="zero"`` keeps only the q = 0 block, ``"none"`` skips it.
+at L = 10), factorised by SuperLU in nested-dissection order up to L = 8 and solved by GMRES
+preconditioned with the exact no-jump (Sylvester) inverse per magnetisation sector above.
+The gap is the minimum over the blocks q = 0 … L (q and −q have conjugate spectra);
+``gap_sectors="zero"`` keeps only the q = 0 block, ``"none"`` skips it.
 
 With ``fluctuations=true`` the counted current Q_t is the magnetisation the left bath
 injects (+2 per σ⁺_1 jump, −2 per σ⁻_1 jump), whose mean is the spin current.
@@ -57,10 +58,11 @@ from ness_core.solvers.lindblad import (
 from ness_core.solvers.markov import current_fluctuations
 
 MAX_SITES = 10  # the q = 0 block of L = 11 holds 705 432 elements: too big for GMRES storage
-# Blocks up to this size are factorised by SuperLU (q = 0 in real coordinates), larger ones
-# use preconditioned GMRES. Measured (benchmarks/lindblad_vs_qutip.py): the L = 7 blocks
-# (≤ 3432 elements) factorise in ≤ 1 s, the L = 8 block q = 0 (12 870) took 50 s: fill.
-DIRECT_MAX_ELEMENTS = 4000
+# Blocks up to this size are factorised by SuperLU in METIS order (q = 0 in real
+# coordinates), larger ones use preconditioned GMRES. Measured: the L = 8 blocks q = 0 and 1
+# (12 870 and 11 440 elements) factorise in 1.7–1.9 s, the L = 9 block q = 0 (48 620) took
+# 64 s and 1.8 GB, where GMRES needs a fraction of that.
+DIRECT_MAX_ELEMENTS = 13000
 FLOW_ATOL = 1e-12  # flows below this fraction of Γ count as zero
 
 SIGMA_PLUS = sp.csr_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]))  # |↑⟩⟨↓|
@@ -149,19 +151,22 @@ class Xxz(Model):
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         """NESS: grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10).
-        The gap over all sectors dominates: measured 0.2 / 2.6 / 23 s at L = 6 / 7 / 8
-        (benchmarks/lindblad_vs_qutip.py, scaled from load 10), ~10× per site."""
+        The gap over all sectors dominates: measured 0.17 / 0.8 / 9.7 s at L = 6 / 7 / 8,
+        ~10× per site."""
         ness = 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
         if params["gap_sectors"] != "all":
             return ness
-        return ness + 0.2 * 10.0 ** (params["L"] - 6)
+        return ness + 0.1 * 10.0 ** (params["L"] - 6)
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
-        """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries
-        (sparse rows of ~2L + 2 complex nonzeros), plus the Krylov bases of the q = 0
-        solve and gap; measured 49 MB at L = 8 and 157 MB at L = 9 (600–780 B per
-        entry): 1000 B per entry (1 GB at the limit L = 10)."""
-        return 1000 * 4 ** params["L"] / 2**20
+        """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries.
+        Up to L = 8 every block is factorised (SuperLU fill): measured 3 kB per entry at
+        L = 7, 6.9 kB at L = 8, so 8 kB. From L = 9 the large blocks use GMRES (sparse rows
+        of ~2L + 2 nonzeros plus Krylov bases: 600–780 B per entry at L = 8–9 without
+        factors) and the blocks under ``DIRECT_MAX_ELEMENTS`` are still factorised: 2 kB per
+        entry (2 GB at the limit L = 10)."""
+        direct = math.comb(2 * params["L"], params["L"]) <= DIRECT_MAX_ELEMENTS
+        return (8000 if direct else 2000) * 4 ** params["L"] / 2**20
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         length = params["L"]
