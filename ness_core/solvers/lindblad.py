@@ -48,6 +48,9 @@ from ness_core.solvers.markov import CurrentCumulants
 
 # Blocks up to this size are solved and diagonalised densely under method="auto".
 DENSE_MAX_ELEMENTS = 300
+# The gap takes dense eigenvalues only of smaller blocks: on the XXZ chain at L = 6, LAPACK
+# took 25 ms for the 220-element block q = 3, its share of the Arnoldi iteration ~1 ms.
+GAP_DENSE_MAX_ELEMENTS = 100
 # Shift-invert Arnoldi: eigenvalues closest to zero requested (the slowest of them is the
 # gap, so enough to hold an oscillating slow mode behind faster real ones: 6 miss it on the
 # Kerr resonator at F = 3), Krylov basis size, relative accuracy of the Ritz values, and the
@@ -581,7 +584,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
         inverse L^#: L^# b solves the bordered system (same factorisation as
         :func:`steady_state`) for the traceless part of b, so its eigenvalues are 1/λ for
         λ ≠ 0 and 0 for the steady state. Other blocks invert L itself. ``"auto"``: dense
-        for blocks up to ``DENSE_MAX_ELEMENTS`` elements, Arnoldi for the rest.
+        for blocks up to ``GAP_DENSE_MAX_ELEMENTS`` elements, Arnoldi for the rest.
     steady : SteadyState, optional
         The steady state of the diagonal block (computed with its solver if needed).
     solver : {"direct", "krylov"} or sequence of them, default "direct"
@@ -600,7 +603,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     for name in solvers:
         if name not in ("direct", "krylov"):
             raise ValueError(f"unknown solver {name!r}; valid solvers: 'direct', 'krylov'")
-    names = [_pick(method, GAP_METHODS, b.size <= DENSE_MAX_ELEMENTS, "arnoldi")
+    names = [_pick(method, GAP_METHODS, b.size <= GAP_DENSE_MAX_ELEMENTS, "arnoldi")
              for b in blocks]
     found: list[tuple[np.ndarray, str]] = []
     try:
