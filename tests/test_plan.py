@@ -218,6 +218,7 @@ print(status, after - before)
     pytest.param("asep", {"L": 16, "method": "exact"}, id="asep-exact-L16"),
     pytest.param("kerr", {"fock_cutoff": 160, "N": 5.0}, id="kerr-cutoff160"),
     pytest.param("wire", {"N": 1000, "drive": 0.2}, id="wire-N1000"),
+    pytest.param("xxz", {"L": 8}, id="xxz-L8-all-blocks-factorised"),
 ])
 def test_memory_estimate_covers_the_measured_peak(model, params):
     """Peak resident memory a solve adds to a fresh process (after the imports a job makes)
