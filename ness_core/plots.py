@@ -52,6 +52,7 @@ import xarray as xr  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from ness_core.models import get_model  # noqa: E402
@@ -230,10 +231,10 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
         sub = data[y] if facet is None else data[y].sel({facet: fv})
         curves = [(None, sub)] if not hue else [(h, sub.sel({hue: h})) for h in sub[hue].values]
         colors = sns.color_palette("viridis", len(curves))
+        handles, labels = [], []
         for (h, curve), color in zip(curves, colors, strict=True):
             xs, vals = curve[x].values.astype(float), curve.values.astype(float)
-            name = "" if h is None else f"{hue} = {_fmt(h)}, "
-            ax.plot(xs, vals, "o", color=color, label=f"{name}data")
+            (points,) = ax.plot(xs, vals, "o", color=color)
             mask = np.isfinite(vals) & (vals > 0)
             if fit_min is not None:
                 mask &= xs >= fit_min
@@ -241,14 +242,19 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
                 mask &= xs <= fit_max
             z, err, c = fit_power_law(xs[mask], vals[mask])
             grid = np.geomspace(xs[mask].min(), xs[mask].max(), 50)
-            ax.plot(grid, c * grid**z, "-", color=color,
-                    label=f"{name}fit ∝ {x}$^{{z}}$, z = {z:.3f} ± {err:.3f}")
+            (line,) = ax.plot(grid, c * grid**z, "-", color=color)
+            name = "" if h is None else f"{hue} = {_fmt(h)}: "
+            handles.append((points, line))  # one entry per curve: data and its fit
+            labels.append(f"{name}fit ∝ {x}$^{{z}}$, z = {z:.3f} ± {err:.3f}")
         ax.set(xscale="log", yscale="log", xlabel=label(ds[x]), ylabel=label(ds[y]),
                title=_title(facet, fv))
         if np.issubdtype(data[x].dtype, np.integer):  # one plain tick per value, e.g. L
             ax.set_xticks(data[x].values, [str(v) for v in data[x].values])
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.legend(fontsize="small")
+        # below the panel, where it hides no data; one entry per curve (markers and fit)
+        ax.legend(handles, labels, fontsize="small", handler_map={tuple: HandlerTuple(None)},
+                  loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.set_figheight(fig.get_figheight() + 0.6 + 0.22 * len(curves))  # room for the legend
     fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
     return fig
 
