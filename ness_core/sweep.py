@@ -34,6 +34,8 @@ import itertools
 import json
 import math
 import os
+import resource
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -677,6 +679,23 @@ def peak_memory_mb(paths: Iterable[str | os.PathLike]) -> float | None:
             if "peak_rss_mb" in nc.ncattrs():
                 peaks.append(float(nc.getncattr("peak_rss_mb")))
     return max(peaks, default=None)
+
+
+def process_peak_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM of /proc/self/status on Linux.
+
+    Not ``ru_maxrss``, which after fork + exec starts from the parent's high-water mark: a job
+    Snakemake starts would report at least Snakemake's own resident size.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:  # no procfs (macOS, BSD)
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes / KiB
 
 
 def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, Study]:

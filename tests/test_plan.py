@@ -233,3 +233,30 @@ def test_memory_estimate_covers_the_measured_peak(model, params):
     m = get_model(model)
     estimate = m.memory_estimate(m.resolve(params))
     assert measured <= estimate <= 3 * measured + 20, result.stdout
+
+
+FORK_EXEC_SCRIPT = """
+import os, sys
+import numpy as np
+ballast = np.ones(50_000_000)  # 400 MB resident in the parent
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # as a job runner does: fork (copying the parent's high-water mark), then exec
+    os.dup2(write, 1)
+    os.execv(sys.executable, [sys.executable, "-c", "import resource; from ness_core import "
+             "sweep; print(sweep.process_peak_mb(), "
+             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"])
+os.close(write)
+os.waitpid(pid, 0)
+print(os.read(read, 200).decode(), ballast[-1])
+"""
+
+
+def test_process_peak_memory_is_the_job_own_not_its_parents():
+    """A job forked and exec'd from a process holding 400 MB reports its own peak."""
+    result = subprocess.run([sys.executable, "-c", FORK_EXEC_SCRIPT], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    own, rusage, _ = (float(v) for v in result.stdout.split())
+    assert own < 300, result.stdout  # the imports of ness_core.sweep, far below 400 MB
+    print(f"own peak {own:.0f} MB, ru_maxrss {rusage:.0f} MB")

@@ -6,7 +6,6 @@ the grid no longer wants are left out. Chunk files are streamed one at a time.
 """
 
 import logging
-import resource
 import sys
 
 from ness_core import dataset, sweep
@@ -20,7 +19,7 @@ def main(snakemake) -> None:
     not_ok = int((ds["status"].values != "ok").sum())
     logging.info("assembled %d points, %d with status != ok", ds["status"].size, not_ok)
     dataset.write_netcdf(ds, snakemake.output[0])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    peak_mb = sweep.process_peak_mb()
     logging.info("peak resident memory %.0f MB", peak_mb)
 
 

@@ -8,7 +8,6 @@ file's attrs record the compute time and the job's peak resident memory (for ``n
 
 import logging
 import os
-import resource
 import sys
 import time
 
@@ -32,7 +31,7 @@ def main(snakemake) -> None:
     failed = int((ds["status"].values != "ok").sum())
     logging.info("computed %d points in %.2f s (%.3g s/point), %d not ok",
                  n, seconds, seconds / max(n, 1), failed)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    peak_mb = sweep.process_peak_mb()
     ds.attrs.update(chunk=manifest["chunk"], study=manifest["study"],
                     model=manifest["model"], seconds=seconds, peak_rss_mb=peak_mb)
     dataset.write_netcdf(ds, snakemake.output[0])
