@@ -125,6 +125,22 @@ def test_nested_dissection_is_a_permutation_keeping_pairs_adjacent():
     assert np.all(np.abs(where[pairs] - where[partner[pairs]]) == 1)
 
 
+@pytest.mark.parametrize("method", ["dense", "arnoldi"])
+def test_modes_tied_in_real_part_report_the_oscillating_one(method):
+    """Qubit, H = ω σᶻ/2, decay γ = 1 and dephasing √γ_φ σᶻ with γ_φ = 1/4: populations relax
+    at γ = 1 and coherences at γ/2 + 2γ_φ = 1 while turning at ω, so −1 and −1 ± iω tie; as
+    in the Markov solver the oscillating mode sets the frequency."""
+    omega = 3.0
+    sz = np.diag([1.0, -1.0])
+    lower = np.array([[0.0, 1.0], [0.0, 0.0]])  # basis (|e>, |g>): |g><e|, transposed below
+    h, jumps = 0.5 * omega * sz, [lower.T, 0.5 * sz]
+    lam = np.linalg.eigvals(dense_liouvillian(h, jumps))
+    np.testing.assert_allclose(np.sort_complex(lam), [-1 - 3j, -1, -1 + 3j, 0], atol=1e-12)
+    gap = spectral_gap(Liouvillian(h, jumps), method=method)
+    assert gap.gap == pytest.approx(1.0, rel=1e-10)
+    assert gap.imag == pytest.approx(omega, rel=1e-10)
+
+
 def test_charge_blocks_carry_the_steady_state_and_the_spectrum():
     # two spins exchanging an excitation, pumped on site 1 and damped on site 2
     sm = np.array([[0.0, 0.0], [1.0, 0.0]])  # basis (|0>, |1>): sigma- = |0><1|

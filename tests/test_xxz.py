@@ -70,6 +70,23 @@ def test_xx_chain_current_is_independent_of_length():
     assert currents[0] > 0
 
 
+@pytest.mark.parametrize("gamma, mu", [(1.0, 0.5), (0.7, -0.3)])
+def test_xx_chain_gap_is_twice_the_slowest_rapidity(gamma, mu):
+    """Third quantisation (Prosen 2008): with Δ_z = 0 the chain is a quadratic fermion
+    problem whose Liouvillian spectrum is −2 Σ ν_j β_j, β_j the eigenvalues of the
+    single-particle X = i h + (Γ/2)(|1⟩⟨1| + |L⟩⟨L|), h the hopping matrix (amplitude 2, from
+    σˣσˣ + σʸσʸ = 2(σ⁺σ⁻ + σ⁻σ⁺)); so the gap is 2 min Re β_j for any μ. L = 8 exercises the
+    factorised blocks at their largest, where the gap closes towards L⁻³ (Žnidarič 2015)."""
+    for length in (3, 4, 5, 6, 7, 8):
+        hopping = np.diag(np.full(length - 1, 2.0), 1)
+        x = 1j * (hopping + hopping.T)
+        x[0, 0] += gamma / 2
+        x[-1, -1] += gamma / 2
+        out = evaluate("xxz", L=length, drive=mu, anisotropy=0.0, coupling=gamma)
+        assert out["status"] == "ok"
+        assert out["gap"] == pytest.approx(2 * np.linalg.eigvals(x).real.min(), rel=1e-9)
+
+
 @pytest.mark.parametrize("delta_z", [0.5, 1.0, 2.0])
 def test_current_is_the_same_on_every_bond(delta_z):
     out = evaluate("xxz", L=7, drive=0.4, anisotropy=delta_z, gap_sectors="none")

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
-from ness_core.solvers.markov import CurrentCumulants
+from ness_core.solvers.markov import MODE_TIE_RTOL, CurrentCumulants
 
 # Blocks up to this size are solved and diagonalised densely under method="auto".
 DENSE_MAX_ELEMENTS = 300
@@ -110,7 +110,9 @@ class SpectralGap:
     gap : float
         −Re λ₁ (1/time), λ₁ the slowest nonzero eigenvalue found, minimised over blocks.
     imag : float
-        |Im λ₁|, the oscillation frequency of that mode (1/time).
+        |Im λ₁|, the oscillation frequency of that mode (1/time). If several eigenvalues
+        found share the largest real part (to relative ``MODE_TIE_RTOL``, as in the Markov
+        solver), the largest |Im| among them.
     method : {"dense", "arnoldi"}
         Method used for the block that set the gap.
     status : str
@@ -618,12 +620,14 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     except (RuntimeError, np.linalg.LinAlgError) as exc:
         return SpectralGap(np.nan, np.nan, "arnoldi",
                            f"gap failed: {exc}".splitlines()[0])
-    best = SpectralGap(np.inf, 0.0, "none", "ok")
-    for lam, name in found:
-        if lam.size and -lam.real.max() < best.gap:
-            slowest = lam[np.argmax(lam.real)]
-            best = SpectralGap(float(-slowest.real), float(abs(slowest.imag)), name, "ok")
-    return best
+    lam = np.concatenate([values for values, _ in found] or [np.empty(0)])
+    if not lam.size:
+        return SpectralGap(np.inf, 0.0, "none", "ok")
+    names = np.concatenate([[name] * values.size for values, name in found])
+    slowest = np.argmax(lam.real)
+    tied = lam.real >= lam[slowest].real - MODE_TIE_RTOL * abs(lam[slowest])
+    return SpectralGap(float(-lam[slowest].real), float(np.max(np.abs(lam[tied].imag))),
+                       str(names[slowest]), "ok")
 
 
 def _gap_dense(liou: Liouvillian) -> np.ndarray:
