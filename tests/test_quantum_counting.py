@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 
 from ness_core import evaluate
-from ness_core.models.kerr import kerr_operators
+from ness_core.models.kerr import kerr_liouvillian, kerr_operators
 from ness_core.models.xxz import xxz_operators
 from ness_core.solvers.lindblad import (
     Liouvillian,
     charge_sectors,
     current_cumulants,
-    diagonal_order,
     scgf,
     steady_state,
 )
@@ -69,7 +68,7 @@ def test_kerr_cumulants_match_dense_tilted_liouvillian(temperature):
     cutoff = 14
     h, jumps, number = kerr_operators(params, cutoff)
     weights = [1.0, -1.0][: len(jumps)]  # a emits a photon into the bath, a† absorbs one
-    liou = Liouvillian(h, jumps, diagonal_order(cutoff), ordering="MMD_AT_PLUS_A")
+    liou = kerr_liouvillian(h, jumps)
     counting = current_cumulants(liou, steady_state(liou, method="direct"), jumps, weights)
     mean, variance = brute_force_cumulants(h, jumps, weights)
     assert counting.status == "ok"

@@ -9,8 +9,8 @@ Conventions (binding for every model built on this module), ħ = k_B = 1:
   (vec positions) that L maps into itself. Superoperator charges make such blocks: if
   [H, Q] = 0 and every jump changes Q by a fixed amount, L conserves q = Q_a − Q_b and the
   steady state lives in the block q = 0 (:func:`charge_sectors`). The rows of the block
-  matrix follow the order of ``elements``, so ordering by diagonals m − n
-  (:func:`diagonal_order`) makes the Liouvillian of a driven oscillator block-tridiagonal;
+  matrix follow the order of ``elements``; the sparse LU reorders them anyway
+  (:func:`nested_dissection`);
 * the steady state solves L ρ = 0 with Tr ρ = 1: one row of L belonging to a diagonal element
   is replaced by the trace row (the rows are linearly dependent because Tr L(ρ) = 0), and the
   one LU factorisation of that bordered matrix serves both the steady state and the
@@ -497,13 +497,6 @@ def nested_dissection(mat: sp.spmatrix, partner: np.ndarray | None = None) -> np
         adjacency=pymetis.CSRAdjacency(graph.indptr, graph.indices),
         options=pymetis.Options(seed=0))
     return np.lexsort((partner < rows, np.asarray(position)[vertex]))
-
-
-def diagonal_order(n: int) -> np.ndarray:
-    """All n² vec positions ordered by diagonal m − n, then by m (banded form for ladders)."""
-    m, k = np.divmod(np.arange(n * n), n)  # element index m·n + k → ρ_{m k}
-    order = np.lexsort((m, m - k))
-    return (m + n * k)[order]
 
 
 # ---------------------------------------------------------------------- steady state
