@@ -592,6 +592,14 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     -------
     SpectralGap
         The slowest mode; ``status`` names the failure if an iteration failed.
+
+    Notes
+    -----
+    Shift-invert at 0 ranks eigenvalues by |λ|, not by Re λ: a slow mode that oscillates
+    faster than the modulus of the ``ARNOLDI_K``-th closest eigenvalue is not seen (QuTiP's
+    ``eigs`` at σ ≈ 0 shares this). Example: the undriven Kerr resonator at Δ = 6, U = 1,
+    κ = 1, T = 0, whose coherence mode −κ/2 ± 6i lies behind ~20 eigenvalues of smaller
+    modulus, reports the population rate κ. ``method="dense"`` on a small block checks it.
     """
     blocks = [blocks] if isinstance(blocks, Liouvillian) else list(blocks)
     solvers = [solver] * len(blocks) if isinstance(solver, str) else list(solver)
