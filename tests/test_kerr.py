@@ -66,6 +66,18 @@ def test_gap_matches_dense_eigenvalues(drive):
     assert out["gap_imag"] == pytest.approx(abs(lam[0].imag), abs=1e-8)
 
 
+@pytest.mark.parametrize("detuning, u0, kappa, modes", [(1.0, 1.0, 1.0, 8), (0.5, 0.3, 2.0, 8),
+                                                       (6.0, 1.0, 1.0, 30)])
+def test_undriven_gap_is_the_coherence_decay(detuning, u0, kappa, modes):
+    """F = 0, T = 0: the only jump a lowers m + n of |m⟩⟨n|, so L is triangular with
+    eigenvalues −κ(m + n)/2 − i(E_m − E_n); the slowest is |1⟩⟨0|: κ/2, frequency |Δ|. At
+    Δ = 6 about 20 eigenvalues lie closer to 0, so the default 8 modes miss it (see
+    lindblad.spectral_gap) and 30 are asked for."""
+    out = evaluate("kerr", drive=0.0, detuning=detuning, U0=u0, kappa=kappa, gap_modes=modes)
+    assert out["gap"] == pytest.approx(kappa / 2, rel=1e-10)
+    assert out["gap_imag"] == pytest.approx(detuning, rel=1e-10)
+
+
 @pytest.mark.parametrize("temperature", [0.5, 2.0])
 def test_undriven_cavity_is_thermal_without_entropy_production(temperature):
     out = evaluate("kerr", drive=0.0, temperature=temperature, omega0=1.0)

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.lindblad import (
+    ARNOLDI_K,
     Liouvillian,
     bose_occupation,
     charge_transfer,
@@ -126,6 +127,8 @@ class Kerr(Model):
                   kind=int, low=2, high=MAX_CUTOFF),
         Parameter("fluctuations", False, "", "also compute the photon count's scaled variance",
                   kind=bool),
+        Parameter("gap_modes", ARNOLDI_K, "1", "eigenvalues nearest 0 searched for the slowest "
+                  "mode (raise it to find a fast-oscillating one)", kind=int, low=1, high=500),
     )
     observables = (
         Observable("current", "1/time", "output photon flux κ⟨a†a⟩"),
@@ -172,7 +175,8 @@ class Kerr(Model):
             which = "fock_cutoff" if not automatic else "maximal cutoff"
             status = (f"{which} {cutoff} too small: top Fock population {top:.1e} "
                       f">= {CUTOFF_TOL:.0e}")
-        spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER)
+        spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
+                                modes=params["gap_modes"])
         if status == "ok":
             status = spectrum.status
         rho = state.rho

@@ -45,6 +45,7 @@ import scipy.sparse as sp
 from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.lindblad import (
+    ARNOLDI_K,
     Liouvillian,
     charge_sectors,
     charge_transfer,
@@ -123,6 +124,8 @@ class Xxz(Model):
                   low_inclusive=False),
         Parameter("gap_sectors", "all", "", "charge blocks searched for the gap",
                   kind=str, choices=("all", "zero", "none")),
+        Parameter("gap_modes", ARNOLDI_K, "1", "eigenvalues nearest 0 searched for the slowest "
+                  "mode (raise it to find a fast-oscillating one)", kind=int, low=1, high=500),
         Parameter("fluctuations", False, "", "also compute the injected magnetisation's "
                   "scaled variance", kind=bool),
     )
@@ -181,7 +184,7 @@ class Xxz(Model):
         status = state.status
         gap = gap_imag = math.nan
         if params["gap_sectors"] != "none" and status == "ok":
-            spectrum = spectral_gap(blocks, steady=state,
+            spectrum = spectral_gap(blocks, steady=state, modes=params["gap_modes"],
                                     solver=[block_solver(b) for b in blocks])
             gap, gap_imag, status = spectrum.gap, spectrum.imag, spectrum.status
         currents = [spin_current(rho, j, length) for j in range(1, length)]

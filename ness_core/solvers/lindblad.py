@@ -562,7 +562,7 @@ STEADY_METHODS: dict[str, Callable[[Liouvillian, np.ndarray], tuple[np.ndarray, 
 # ---------------------------------------------------------------------- spectral gap
 def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "auto",
                  steady: SteadyState | None = None,
-                 solver: str | Sequence[str] = "direct") -> SpectralGap:
+                 solver: str | Sequence[str] = "direct", modes: int = ARNOLDI_K) -> SpectralGap:
     """Liouvillian gap −Re λ₁ and frequency |Im λ₁|, λ₁ the slowest nonzero eigenvalue.
 
     Parameters
@@ -572,7 +572,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
         q and −q are related by ρ → ρ†, which conjugates the spectrum).
     method : {"auto", "dense", "arnoldi"}, default "auto"
         ``"dense"``: all eigenvalues of each block (LAPACK geev). ``"arnoldi"``: ARPACK in
-        shift-invert form at σ = 0 on the direct sum of the blocks: the ``ARNOLDI_K``
+        shift-invert form at σ = 0 on the direct sum of the blocks: the ``modes``
         eigenvalues closest to zero, of which the slowest is kept. One iteration over all
         blocks converges as fast as the spectrum's closest eigenvalues are separated from
         the rest; per block, a
@@ -587,6 +587,9 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     solver : {"direct", "krylov"} or sequence of them, default "direct"
         Linear solver behind the shift-invert steps (see :func:`steady_state`), for all
         blocks or one per block.
+    modes : int, default ``ARNOLDI_K``
+        Eigenvalues closest to zero that the Arnoldi iteration converges (basis size
+        ``max(ARNOLDI_NCV, 3 modes)``); raise it to look further for oscillating modes.
 
     Returns
     -------
@@ -596,13 +599,16 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     Notes
     -----
     Shift-invert at 0 ranks eigenvalues by |λ|, not by Re λ: a slow mode that oscillates
-    faster than the modulus of the ``ARNOLDI_K``-th closest eigenvalue is not seen (QuTiP's
+    faster than the modulus of the ``modes``-th closest eigenvalue is not seen (QuTiP's
     ``eigs`` at σ ≈ 0 shares this). Example: the undriven Kerr resonator at Δ = 6, U = 1,
     κ = 1, T = 0, whose coherence mode −κ/2 ± 6i lies behind ~20 eigenvalues of smaller
-    modulus, reports the population rate κ. ``method="dense"`` on a small block checks it.
+    modulus, reports the population rate κ with 8 modes and κ/2 with 30.
+    ``method="dense"`` on a small block, or a larger ``modes``, checks a gap.
     """
     blocks = [blocks] if isinstance(blocks, Liouvillian) else list(blocks)
     solvers = [solver] * len(blocks) if isinstance(solver, str) else list(solver)
+    if modes < 1:
+        raise ValueError(f"modes must be at least 1, got {modes}")
     if len(solvers) != len(blocks):
         raise ValueError(f"{len(solvers)} solvers given for {len(blocks)} blocks")
     for name in solvers:
@@ -617,7 +623,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
                 found.append((_gap_dense(liou), "dense"))
         large = [(b, s) for b, s, n in zip(blocks, solvers, names, strict=True) if n != "dense"]
         if large:
-            found.append((_gap_arnoldi(large, steady), "arnoldi"))
+            found.append((_gap_arnoldi(large, steady, modes), "arnoldi"))
     except (RuntimeError, np.linalg.LinAlgError) as exc:
         return SpectralGap(np.nan, np.nan, "arnoldi",
                            f"gap failed: {exc}".splitlines()[0])
@@ -665,9 +671,9 @@ def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
     return apply
 
 
-def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]],
-                 steady: SteadyState | None) -> np.ndarray:
-    """The ``ARNOLDI_K`` nonzero eigenvalues closest to zero of the direct sum of blocks."""
+def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]], steady: SteadyState | None,
+                 modes: int) -> np.ndarray:
+    """The ``modes`` nonzero eigenvalues closest to zero of the direct sum of blocks."""
     applies = [_shift_invert(liou, steady, solver) for liou, solver in blocks]
     bounds = np.cumsum([0] + [liou.size for liou, _ in blocks])
     m = int(bounds[-1])
@@ -677,12 +683,13 @@ def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]],
         return np.concatenate([f(b[lo:hi]) for f, lo, hi
                                in zip(applies, bounds[:-1], bounds[1:], strict=True)])
 
-    k = min(ARNOLDI_K, m - 2)
+    k = min(modes, m - 2)
     if k < 1:
         return np.concatenate([_gap_dense(liou) for liou, _ in blocks])
     op = spla.LinearOperator((m, m), matvec=apply, dtype=float if real else complex)
     try:
-        mu = spla.eigs(op, k=k, which="LM", ncv=min(m, ARNOLDI_NCV), tol=ARNOLDI_TOL,
+        mu = spla.eigs(op, k=k, which="LM", ncv=min(m, max(ARNOLDI_NCV, 3 * k)),
+                       tol=ARNOLDI_TOL,
                        maxiter=ARNOLDI_MAXITER, return_eigenvectors=False,
                        v0=np.random.default_rng(0).standard_normal(m))  # reproducible runs
     except spla.ArpackNoConvergence as exc:  # keep the eigenvalues that did converge
