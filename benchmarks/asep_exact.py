@@ -1,7 +1,7 @@
 """Cost of the exact ASEP master equation (2^L states): NESS and spectral gap, by hand.
 
 Usage: ``python benchmarks/asep_exact.py [L ...]`` (default L = 16 18 20). Each (L, task) runs
-in a fresh subprocess so that the peak resident memory (``ru_maxrss``) belongs to that task
+in a fresh subprocess (``isolated.py``) so that the peak resident memory belongs to that task
 alone; "ness" is the stationary state with current and profile, "gap" the spectral gap
 (both through ``MarkovGenerator`` with method="auto"). TASEP at alpha = beta = 1 (maximal
 current phase, the slowest-relaxing case). Prints one table row per (L, task).
@@ -10,10 +10,10 @@ current phase, the slowest-relaxing case). Prints one table row per (L, task).
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
 import sys
 import time
+
+from isolated import run_isolated
 
 TASKS = ("ness", "gap")
 TIMEOUT = 1800  # seconds per task
@@ -22,6 +22,7 @@ TIMEOUT = 1800  # seconds per task
 def run_task(L: int, task: str) -> dict:
     """Run one task in this process and return its timing, memory and result."""
     from ness_core.models.asep import Rates, bond_currents, exact_generator
+    from ness_core.sweep import process_peak_mb
 
     rates = Rates(q=0.0, alpha=1.0, beta=1.0, gamma=0.0, delta=0.0)
     start = time.perf_counter()
@@ -37,8 +38,7 @@ def run_task(L: int, task: str) -> dict:
         value = f"gap={gap.gap:.8f}"
         detail = gap.method
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"L": L, "task": task, "seconds": seconds, "peak_mb": peak_mb, "value": value,
+    return {"L": L, "task": task, "seconds": seconds, "peak_mb": process_peak_mb(), "value": value,
             "detail": detail}
 
 
@@ -46,17 +46,10 @@ def main(sizes: list[int]) -> None:
     print(f"{'L':>3} {'task':<5} {'seconds':>9} {'peak MB':>8}  result")
     for L in sizes:
         for task in TASKS:
-            cmd = [sys.executable, __file__, "--task", str(L), task]
-            try:
-                out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
-                                     check=True).stdout
-            except subprocess.TimeoutExpired:
-                print(f"{L:>3} {task:<5} {'>' + str(TIMEOUT):>9} {'':>8}  timed out")
+            r, why = run_isolated(__file__, [str(L), task], TIMEOUT)
+            if r is None:
+                print(f"{L:>3} {task:<5} {why}")
                 continue
-            except subprocess.CalledProcessError as exc:
-                print(f"{L:>3} {task:<5} failed: {exc.stderr.strip().splitlines()[-1]}")
-                continue
-            r = json.loads(out)
             print(f"{L:>3} {task:<5} {r['seconds']:>9.2f} {r['peak_mb']:>8.0f}  "
                   f"{r['value']} ({r['detail']})", flush=True)
 

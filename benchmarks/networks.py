@@ -1,8 +1,8 @@
 """Cost of the reaction-network solvers, by hand: the truncated CME and Gillespie simulation.
 
 Usage: ``python benchmarks/networks.py`` runs every row; ``--task NAME ARG`` runs one in this
-process (the table runs each row in a fresh subprocess, so the peak resident memory
-``ru_maxrss`` belongs to that row alone).
+process (the table runs each row in a fresh subprocess, ``isolated.py``, so the peak resident
+memory belongs to that row alone).
 
 * ``cme2 Ω``: the chemostat cell (two dynamic species G, L; drive = 2) as a CME at volume
   Ω, through :func:`ness_core.networks.solve_cme` (box grown until the boundary probability
@@ -17,12 +17,11 @@ process (the table runs each row in a fresh subprocess, so the peak resident mem
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
 import sys
 import time
 
 import numpy as np
+from isolated import run_isolated
 
 TIMEOUT = 1800  # seconds per row
 ROWS = [("cme2", "100"), ("cme2", "250"), ("cme3", "4"), ("cme3", "6"), ("cme3", "12"),
@@ -61,6 +60,7 @@ def _kinetics(name: str):
 
 def run_cme(kind: str, volume: float) -> dict:
     from ness_core.networks import deterministic_steady_states, solve_cme
+    from ness_core.sweep import process_peak_mb
 
     kin = _kinetics("chemostat" if kind == "cme2" else "binding")
     c = deterministic_steady_states(kin, np.ones(len(kin.species))).states[0].concentrations
@@ -73,12 +73,13 @@ def run_cme(kind: str, volume: float) -> dict:
     flux = cme.forward_flux - cme.backward_flux
     return {"row": f"{kind} Ω={volume:g}", "states": len(cme.states),
             "seconds": f"NESS {out['ness']:.2f} s, NESS + gap {out['gap']:.2f} s",
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": process_peak_mb(),
             "value": f"J={flux[1]:.6f} gap={cme.gap:.6f} boundary={cme.boundary_probability:.1e}"}
 
 
 def run_ssa(name: str) -> dict:
     from ness_core.solvers.gillespie import simulate
+    from ness_core.sweep import process_peak_mb
 
     kin = _kinetics(name)
     volume = 20.0
@@ -94,24 +95,17 @@ def run_ssa(name: str) -> dict:
     return {"row": f"ssa {name} ({len(kin.reactions)} reactions)", "states": "-",
             "seconds": f"{seconds:.2f} s for 1e7 events: {events / seconds:.3g} events/s "
                        f"(first call incl. compile/cache load {compile_s:.1f} s)",
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": process_peak_mb(),
             "value": f"σ={res.entropy_production:.5g}±{res.entropy_production_error:.2g}"}
 
 
 def main() -> None:
     print(f"{'row':<34} {'states':>8} {'peak MB':>8}  seconds; result")
     for task, arg in ROWS:
-        cmd = [sys.executable, __file__, "--task", task, arg]
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
-                                 check=True).stdout
-        except subprocess.TimeoutExpired:
-            print(f"{task} {arg}: timed out after {TIMEOUT} s")
+        r, why = run_isolated(__file__, [task, arg], TIMEOUT)
+        if r is None:
+            print(f"{task} {arg}: {why}")
             continue
-        except subprocess.CalledProcessError as exc:
-            print(f"{task} {arg}: failed: {exc.stderr.strip().splitlines()[-1]}")
-            continue
-        r = json.loads(out)
         print(f"{r['row']:<34} {r['states']:>8} {r['peak_mb']:>8.0f}  {r['seconds']}; "
               f"{r['value']}", flush=True)
 
