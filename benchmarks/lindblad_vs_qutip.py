@@ -28,7 +28,7 @@ import qutip
 import scipy.sparse.linalg as spla
 
 from ness_core.models.kerr import kerr_liouvillian, kerr_operators
-from ness_core.models.xxz import DIRECT_MAX_ELEMENTS, charge_block, xxz_operators
+from ness_core.models.xxz import block_solver, charge_block, xxz_operators
 from ness_core.solvers.lindblad import (
     Liouvillian,
     charge_sectors,
@@ -89,7 +89,7 @@ def xxz_case(length: int, gap: bool = True):
     def blocks():
         return [charge_block(hamiltonian, jumps, sectors, q, up) for q in qs]
 
-    solvers = ["direct" if sectors[q].size <= DIRECT_MAX_ELEMENTS else "krylov" for q in qs]
+    solvers = [block_solver(b) for b in blocks()]  # the model's choice, built untimed
     return hamiltonian, jumps, blocks, solvers, [2] * length
 
 
