@@ -80,9 +80,9 @@ def _evaluate_slice(job: tuple[str, list[dict]]) -> int:
 
 def loop_seconds(config: dict, cores: int) -> float:
     """Wall seconds of ``cores`` processes looping over the study's points."""
-    from ness_core import sweep
+    from ness_core import configs
 
-    study = sweep.parse_config(config)[STUDY]
+    study = configs.parse_config(config)[STUDY]
     params = [p.params for p in study.points()]
     size = math.ceil(len(params) / cores)
     slices = [(study.model, params[k:k + size]) for k in range(0, len(params), size)]
@@ -127,9 +127,9 @@ def chunks(root: Path, points: int, model: str) -> None:
 
 
 def _axes(config: dict) -> list[list]:
-    from ness_core import sweep
+    from ness_core import configs
 
-    return list(sweep.parse_config(config)[STUDY].axes.values())
+    return list(configs.parse_config(config)[STUDY].axes.values())
 
 
 def full_sweep(root: Path, points: int) -> None:
@@ -151,10 +151,10 @@ def gather_memory(root: Path, points: int) -> None:
     with two model dims (site × site correlations) are left empty, as for a failed point."""
     import numpy as np
 
-    from ness_core import dataset, sweep
+    from ness_core import configs, dataset
     from ness_core.models import get_model
 
-    study = sweep.parse_study("gather_bench", {
+    study = configs.parse_study("gather_bench", {
         "model": "asep", "sweep": {"rho_left": {"start": 0.01, "stop": 0.99,
                                                 "num": math.ceil(points / 100)},
                                    "rho_right": {"start": 0.01, "stop": 0.99, "num": 100}},

@@ -99,7 +99,7 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
                   max_mem_mb: float | None) -> None:
     import yaml
 
-    from ness_core import sweep
+    from ness_core import configs, sweep
     from ness_core.models.network import short_name
 
     try:
@@ -108,11 +108,11 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
     except (OSError, yaml.YAMLError) as exc:
         raise ParameterError(f"cannot read config {configfile}: {exc}".splitlines()[0]) from None
     if not isinstance(config, dict):
-        raise sweep.ConfigError("config: expected a mapping with 'studies'")
+        raise configs.ConfigError("config: expected a mapping with 'studies'")
     # paths in the config (SBML files) are relative to the workflow's working directory
     workdir = contextlib.chdir(directory) if Path(directory).is_dir() else contextlib.nullcontext()
     with workdir:
-        studies = sweep.load_config(config, SCHEMA)
+        studies = configs.load_config(config, SCHEMA)
     limit = sweep.machine_memory_mb() if max_mem_mb is None else max_mem_mb
     for study in studies.values():  # the workflow's own check, before any job runs
         sweep.check_memory(study, limit or None)
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--max-mem-mb", type=float, default=None, metavar="MB",
                       help="memory one job may use (default: this machine's, as a local "
                            "run; 0: no limit); a point estimated above it is an error")
-    from ness_core.sweep import ConfigError
+    from ness_core.configs import ConfigError
 
     try:
         args = parser.parse_args(argv)

@@ -7,3 +7,7 @@ class ParameterError(ValueError):
     Raised before any computation runs; the CLI turns it into exit status 2 and a
     one-line message, the workflow into a configuration error naming the study.
     """
+
+
+class ConfigError(ParameterError):
+    """A bad config: the message names the study and key, e.g. ``study 'a', sweep 'T': ...``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ness_core import sweep
+from ness_core import configs
 from ness_core.errors import ParameterError
 
 
@@ -44,7 +44,7 @@ BAD_CONFIGS = [
 @pytest.mark.parametrize("config, words", BAD_CONFIGS)
 def test_parse_config_names_study_and_key(config, words):
     with pytest.raises(ParameterError) as info:
-        sweep.parse_config(config)
+        configs.parse_config(config)
     message = str(info.value)
     assert "study 'bad_study'" in message
     for word in words:
@@ -68,7 +68,7 @@ def test_snakemake_dry_run_fails_cleanly(config, words, tmp_path, snakemake_runn
 
 
 def test_good_config_parses_with_coerced_values():
-    studies = sweep.parse_config(study(sweep={"drive": {"start": 0, "stop": 1, "num": 3}},
+    studies = configs.parse_config(study(sweep={"drive": {"start": 0, "stop": 1, "num": 3}},
                                        fixed={"barrier": "2.5"}))
     s = studies["bad_study"]
     assert s.axes == {"drive": [0.0, 0.5, 1.0]} and s.fixed == {"barrier": 2.5}

@@ -21,7 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
 
-from ness_core import cli, dataset, evaluate, get_model, sweep
+from ness_core import cli, configs, dataset, evaluate, get_model, sweep
 from ness_core.cli import SCHEMA
 from ness_core.errors import ParameterError
 from ness_core.models.network import network_model
@@ -282,7 +282,7 @@ def schlogl_roots(a):
 
 
 def network_study(block, sweep_values, **spec):
-    return sweep.parse_study("net", {"model": "network", "network": block,
+    return configs.parse_study("net", {"model": "network", "network": block,
                                      "sweep": {"a": sweep_values}, **spec})
 
 
@@ -376,7 +376,7 @@ def test_stochastic_user_network_is_product_poisson():
              "reactions": {"inflow": {"equation": "X <-> A", "rate": 2.0, "backward": 1.0},
                            "convert": {"equation": "A <-> B", "rate": 1.0, "backward": 0.5},
                            "outflow": {"equation": "B <-> Y", "rate": 0.7, "backward": 0.3}}}
-    study = sweep.parse_study("mono", {"model": "network", "network": block,
+    study = configs.parse_study("mono", {"model": "network", "network": block,
                                        "sweep": {"x": [2.0]}})
     out = evaluate(study.model, x=2.0, y=0.3, form="stochastic", volume=8.0, method="cme")
     mean = np.linalg.solve([[-2.0, 0.5], [1.0, -1.2]], [-4.0, -0.09])  # hand-solved ODE
@@ -430,8 +430,8 @@ BAD_NETWORKS = [
 
 @pytest.mark.parametrize(("mutate", "words"), BAD_NETWORKS)
 def test_bad_network_is_one_config_error_naming_study_and_reaction(mutate, words):
-    with pytest.raises(sweep.ConfigError) as info:
-        sweep.load_config(bad_network_config(mutate), SCHEMA)
+    with pytest.raises(configs.ConfigError) as info:
+        configs.load_config(bad_network_config(mutate), SCHEMA)
     message = str(info.value)
     assert message.startswith("study 'bad'") and "\n" not in message
     for word in words:

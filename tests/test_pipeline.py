@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import ness_core
-from ness_core import dataset, sweep
+from ness_core import configs, dataset, sweep
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ def test_figures_are_valid_png_and_pdf(finished_run):
     config = yaml.safe_load(configfile.read_text())
     for name, spec in config["studies"].items():
         for fig in spec["figures"]:
-            stem = workdir / "results" / name / "figures" / sweep.figure_name(fig)
+            stem = workdir / "results" / name / "figures" / configs.figure_name(fig)
             png, pdf = stem.with_suffix(".png").read_bytes(), stem.with_suffix(".pdf").read_bytes()
             assert png.startswith(PNG_MAGIC) and len(png) > 5000
             assert pdf.startswith(PDF_MAGIC) and len(pdf) > 2000
@@ -132,7 +132,7 @@ def test_rerun_has_nothing_to_do_and_new_value_computes_only_new_points(
     after = computed_points(workdir, "climate_tiny")
     new = {c: ids for c, ids in after.items() if c not in before}
     new_ids = [i for ids in new.values() for i in ids]
-    study = sweep.parse_config(config)["climate_tiny"]
+    study = configs.parse_config(config)["climate_tiny"]
     expected = {p.id for p in study.points() if p.params["temperature"] == 2.0}
     assert sorted(new_ids) == sorted(expected) and len(new_ids) == 5
     assert all((workdir / f"results/climate_tiny/chunks/{c}.nc").stat().st_mtime_ns == t
@@ -208,7 +208,7 @@ def test_figure_options_and_own_captions_through_the_workflow(tmp_path, snakemak
     assert result.returncode == 0, result.stderr[-3000:]
     for study, spec in FIGURE_OPTIONS_CONFIG["studies"].items():
         for fig in spec["figures"]:
-            stem = tmp_path / "results" / study / "figures" / sweep.figure_name(fig)
+            stem = tmp_path / "results" / study / "figures" / configs.figure_name(fig)
             assert stem.with_suffix(".png").read_bytes().startswith(PNG_MAGIC)
             assert stem.with_suffix(".pdf").read_bytes().startswith(PDF_MAGIC)
     ds = dataset.read_netcdf(tmp_path / "results/wire_modes/dataset.nc")

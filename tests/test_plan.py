@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ness_core import sweep
+from ness_core import configs, sweep
 from ness_core.models import get_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def test_plan_of_a_missing_file_is_one_line(tmp_path):
 
 def test_grid_points_equal_resolve_and_point_id_of_each_point():
     """The planner's fast grid expansion against the model's own resolve and point_id."""
-    study = sweep.parse_study("mixed", {
+    study = configs.parse_study("mixed", {
         "model": "asep", "sweep": {"method": ["formula", "exact"], "L": [4, 5],
                                    "rho_left": {"start": 0.1, "stop": 0.9, "num": 3}},
         "fixed": {"rho_right": 0.25}})

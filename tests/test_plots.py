@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from ness_core import plots, sweep
+from ness_core import configs, plots
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -223,9 +223,9 @@ BAD_FIGURES = [
 
 @pytest.mark.parametrize("config, words", BAD_FIGURES)
 def test_bad_figure_option_is_a_config_error_naming_the_key(config, words):
-    """Through sweep.load_config: the schema check and the model check the workflow runs."""
-    with pytest.raises(sweep.ConfigError) as info:
-        sweep.load_config(config, SCHEMA)
+    """Through configs.load_config: the schema check and the model check the workflow runs."""
+    with pytest.raises(configs.ConfigError) as info:
+        configs.load_config(config, SCHEMA)
     message = str(info.value)
     assert "study 'bad_study'" in message and "\n" not in message
     for word in words:
@@ -236,13 +236,13 @@ def test_good_figure_options_pass_and_get_schema_defaults():
     config = config_with({**ROW_CUT, "select": {"site_i": 2}, "offdiagonal": True}, **ASEP)
     config["studies"]["bad_study"]["figures"].append(CHIMERA | {"logy": True})
     config["studies"]["bad_study"]["model"] = "asep"
-    with pytest.raises(sweep.ConfigError, match="mode_energy"):  # not an asep observable
-        sweep.load_config(config, SCHEMA)
+    with pytest.raises(configs.ConfigError, match="mode_energy"):  # not an asep observable
+        configs.load_config(config, SCHEMA)
     config["studies"]["bad_study"]["figures"].pop()
-    studies = sweep.load_config(config, SCHEMA)
+    studies = configs.load_config(config, SCHEMA)
     (figure,) = studies["bad_study"].figures
     assert figure["logy"] is False and figure["contours"] == [] and figure["caption"] is None
-    chimera = sweep.load_config(config_with(CHIMERA | {"caption": "wire_chimera.rst"}),
+    chimera = configs.load_config(config_with(CHIMERA | {"caption": "wire_chimera.rst"}),
                                 SCHEMA)["bad_study"].figures[0]
     assert chimera["kind"] == "spectrum" and chimera["vmin"] is None
 

@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from ness_core import dataset, sweep
+from ness_core import configs, dataset, sweep
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,7 @@ CHUNKING = {"model": "asep", "sweep": {"L": [3, 4, 5], "rho_left": [0.2, 0.7],
 
 def chunked_dataset(directory: Path, chunk_size: int | None) -> xr.Dataset:
     """Plan, compute and assemble the CHUNKING study with ``chunk_size``, as the rules do."""
-    study = sweep.parse_study("chunking", {**CHUNKING, "chunk_size": chunk_size})
+    study = configs.parse_study("chunking", {**CHUNKING, "chunk_size": chunk_size})
     chunks = sweep.plan_study(study, directory)
     for chunk in chunks:
         manifest = sweep.read_manifest(directory / f"{chunk.id}.json")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from ness_core import evaluate, get_model, sweep
+from ness_core import configs, evaluate, get_model
 from ness_core.errors import ParameterError
 from ness_core.models.network import model_name, normalize
 from ness_core.networks import solve_cme
@@ -233,15 +233,15 @@ def test_study_reads_sbml_relative_to_the_working_directory_and_hashes_its_conte
     config = {"studies": {"s": {"model": "network",
                                 "network": {"sbml": "schlogl.xml", "current": "exchange"},
                                 "sweep": {"A": [0.8, 1.2]}}}}
-    study = sweep.parse_config(config)["s"]
+    study = configs.parse_config(config)["s"]
     first = {p.id for p in study.points()}
     out = evaluate(study.model, **study.points()[0].params)
     assert out["current"] == pytest.approx(out["flux_exchange"]) and math.isfinite(out["gap"])
     doc = schlogl_sbml()
     doc.getModel().getParameter("k3").setValue(12.0)
     libsbml.writeSBMLToFile(doc, "schlogl.xml")
-    assert first.isdisjoint(p.id for p in sweep.parse_config(config)["s"].points())
+    assert first.isdisjoint(p.id for p in configs.parse_config(config)["s"].points())
     (tmp_path / "schlogl.xml").write_text(_with(_event))
-    with pytest.raises(sweep.ConfigError, match=r"study 's', network: SBML 'schlogl.xml': "
+    with pytest.raises(configs.ConfigError, match=r"study 's', network: SBML 'schlogl.xml': "
                                                 r"event 'pulse'"):
-        sweep.parse_config(config)
+        configs.parse_config(config)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from ness_core import sweep
+from ness_core import configs, sweep
 from ness_core.errors import ParameterError
 from ness_core.models import get_model
 
@@ -18,23 +18,23 @@ def climate_study(**overrides):
             "sweep": {"drive": {"start": 0.0, "stop": 2.0, "num": 5}, "temperature": [0.5, 1.0]},
             "fixed": {"barrier": 1.0}}
     spec.update(overrides)
-    return sweep.parse_study("s", spec)
+    return configs.parse_study("s", spec)
 
 
 def test_linear_range_matches_numpy_linspace():
-    values = sweep.expand_values({"start": -1.0, "stop": 3.0, "num": 7})
+    values = configs.expand_values({"start": -1.0, "stop": 3.0, "num": 7})
     np.testing.assert_array_equal(values, np.linspace(-1.0, 3.0, 7))
 
 
 def test_log_range_matches_numpy_logspace():
-    values = sweep.expand_values({"start": 0.01, "stop": 100.0, "num": 9, "scale": "log"})
+    values = configs.expand_values({"start": 0.01, "stop": 100.0, "num": 9, "scale": "log"})
     np.testing.assert_allclose(values, np.logspace(-2, 2, 9), rtol=1e-14)
     assert values[0] == pytest.approx(0.01) and values[-1] == pytest.approx(100.0)
 
 
 def test_list_is_taken_verbatim_and_single_value_range_is_start():
-    assert sweep.expand_values([3, 1, 2]) == [3, 1, 2]
-    assert sweep.expand_values({"start": 2.5, "stop": 2.5, "num": 1}) == [2.5]
+    assert configs.expand_values([3, 1, 2]) == [3, 1, 2]
+    assert configs.expand_values({"start": 2.5, "stop": 2.5, "num": 1}) == [2.5]
 
 
 @pytest.mark.parametrize("spec, words", [
@@ -48,11 +48,11 @@ def test_list_is_taken_verbatim_and_single_value_range_is_start():
 ])
 def test_malformed_sweeps_are_rejected(spec, words):
     with pytest.raises(ValueError, match=words):
-        sweep.expand_values(spec)
+        configs.expand_values(spec)
 
 
 def test_grid_is_full_product_in_config_axis_order():
-    study = sweep.parse_study("s", {"model": "climate", "sweep": {
+    study = configs.parse_study("s", {"model": "climate", "sweep": {
         "temperature": [0.5, 1.0, 2.0], "drive": [0.0, 1.0]}})
     assert list(study.axes) == ["temperature", "drive"] and study.shape == (3, 2)
     coords = [p.coords for p in study.points()]
@@ -61,7 +61,7 @@ def test_grid_is_full_product_in_config_axis_order():
 
 
 def test_int_parameter_range_is_coerced_to_integers():
-    study = sweep.parse_study("g", {"model": "asep", "sweep": {"L": {"start": 4, "stop": 8,
+    study = configs.parse_study("g", {"model": "asep", "sweep": {"L": {"start": 4, "stop": 8,
                                                                      "num": 5}}})
     assert study.axes["L"] == [4, 5, 6, 7, 8]
     assert all(isinstance(v, int) for v in study.axes["L"])
@@ -221,11 +221,11 @@ def _asep_profile_study(y):
 
 
 def test_line_figure_may_run_along_a_model_dimension():
-    studies = sweep.parse_config(_asep_profile_study(["density_profile"]))
+    studies = configs.parse_config(_asep_profile_study(["density_profile"]))
     assert studies["profiles"].figures[0]["x"] == "site"
 
 
 def test_profile_figure_of_an_observable_without_that_dimension_is_rejected():
     with pytest.raises(ParameterError,
                        match=r"study 'profiles'.*'current' has no dimension 'site'"):
-        sweep.parse_config(_asep_profile_study(["current"]))
+        configs.parse_config(_asep_profile_study(["current"]))

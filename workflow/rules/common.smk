@@ -2,7 +2,7 @@
 import sys
 from pathlib import Path
 
-from ness_core import sweep
+from ness_core import configs, sweep
 
 SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
 
@@ -10,8 +10,8 @@ SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
 def load_studies(config):
     """Schema check (fills defaults), then model-level checks; a bad config exits cleanly."""
     try:
-        return sweep.load_config(config, SCHEMA)
-    except sweep.ConfigError as error:
+        return configs.load_config(config, SCHEMA)
+    except configs.ConfigError as error:
         sys.exit(f"config error: {error}")
 
 
@@ -22,7 +22,7 @@ CHUNKS = {
     for name, study in STUDIES.items()
 }
 FIGURES = {
-    name: {sweep.figure_name(fig): fig for fig in study.figures}
+    name: {configs.figure_name(fig): fig for fig in study.figures}
     for name, study in STUDIES.items()
 }
 

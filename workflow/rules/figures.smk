@@ -1,6 +1,6 @@
 # One rule run per figure of a study's `figures:` list, PNG for the report plus PDF.
 
-# A figure's own caption (`caption:`, a file here; sweep.load_config checks it exists) is
+# A figure's own caption (`caption:`, a file here; configs.load_config checks it exists) is
 # passed as params.caption and appended to figure.rst in the Snakemake report.
 REPORT_DIR = Path(workflow.current_basedir, "..", "report")
 

@@ -9,7 +9,7 @@ MEMORY_LIMIT_MB = sweep.memory_limit_mb(
 for _study in STUDIES.values():
     try:
         sweep.check_memory(_study, MEMORY_LIMIT_MB)
-    except sweep.ConfigError as error:
+    except configs.ConfigError as error:
         sys.exit(f"config error: {error}")
 
 

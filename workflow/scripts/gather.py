@@ -8,11 +8,11 @@ the grid no longer wants are left out. Chunk files are streamed one at a time.
 import logging
 import sys
 
-from ness_core import dataset, sweep
+from ness_core import configs, dataset, sweep
 
 
 def main(snakemake) -> None:
-    study = sweep.parse_study(snakemake.wildcards.study, snakemake.params.study)
+    study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
     logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(snakemake.input),
                  tuple(study.axes), study.shape)
     ds = dataset.assemble(study, list(snakemake.input))
