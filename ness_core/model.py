@@ -188,12 +188,20 @@ class Model:
     4. ``check(params)``: optional cross-parameter validation raising :class:`ParameterError`.
     5. ``solve(params)``: returns a dict with every declared observable; arrays have the
        declared dims; numerical failure is reported through ``status`` and NaNs.
+    6. ``equilibrium``: one line stating where the model is in equilibrium (``drive = 0``
+       with every further force at rest, named) or ``"none: <why>"``; shown by
+       ``ness models NAME``. ``is_equilibrium(params)`` is true exactly there, and
+       ``equilibrium_examples`` lists a few such points (parameter overrides of the
+       defaults), which the convention test evaluates: ``current`` and
+       ``entropy_production`` vanish there (docs/conventions.md).
     """
 
     name: ClassVar[str]
     summary: ClassVar[str]
     parameters: ClassVar[tuple[Parameter, ...]]
     observables: ClassVar[tuple[Observable, ...]]
+    equilibrium: ClassVar[str] = "not declared"
+    equilibrium_examples: ClassVar[tuple[dict[str, Any], ...]] = ()
 
     @classmethod
     def parameter(cls, name: str) -> Parameter:

@@ -27,7 +27,12 @@ the electrode (anodic = dissolution positive; Bard & Faulkner 2001, Eq. 3.4.10; 
 with c_s = c(0) the surface concentration, η = E − E_eq the overpotential measured against a
 reference electrode in the bulk, E_eq = (RT/zF) ln(c_b/c°) the Nernst potential of the bulk
 (c° = 1000 mol/m³) and i₀ = i₀° (c_b/c°)^α (cathodic transfer coefficient 1 − α). Axes
-(binding): ``drive`` = E − E° (V), ``temperature`` = T (K), ``density`` = c_b (mol/m³).
+(binding): ``drive`` = η = E − E_eq (V), ``temperature`` = T (K), ``density`` = c_b (mol/m³).
+So ``drive`` = 0 is equilibrium whatever c_b and T: the electrode sits at its Nernst potential,
+no net reaction, no current, no entropy production (turn off the overpotential and the
+currents cease); the electrode potential against the standard potential of M^{z+}/M is
+reported as ``electrode_potential`` E − E° = η + E_eq − E°. (Before this convention ``drive``
+was E − E°, so its zero carried i = 9.83 A/m² at the default c_b = 10 mol/m³.)
 The surface overpotential is η_s = η' − (RT/zF) ln(c_s/c_b).
 
 Closed forms (the tests use them). Excess supporting electrolyte: the profile is linear,
@@ -57,9 +62,12 @@ salt relaxes with the ambipolar D_salt = D D_A (z + a)/(z D + a D_A) (binary sal
 double-layer charging (faster) is not modelled.
 
 Numerics: finite volumes on ``cells``, 2·``cells``, … ≤ ``max_cells`` intervals until the
-current's estimated relative error is below ``rtol`` (at least three grids, so ``max_cells``
-≥ 4·``cells``). The Fick layer and the binary salt are discretised exactly (linear profile),
-so refinement stops at round-off after three grids and ``convergence_order`` is NaN; with a
+estimated relative errors of the current and of the gap are below ``rtol`` (at least three
+grids, so ``max_cells`` ≥ 4·``cells``; the largest is ``grid_relative_error``). The Fick layer
+and the binary salt are discretised exactly (linear profile), so the current is exact to
+round-off and ``convergence_order`` (of the current) is NaN, but the gap, an eigenvalue of the
+discrete Laplacian, is second order: at the default 200 cells it was 5e-6 to 2e-5 too low
+(η = 0 … −0.3 V), so refinement now goes on to 800–1600 cells for the default rtol; with a
 finite supporting-salt ratio the scheme is second order, and an anodic current far above
 i_L squeezes the supporting cation into a sublayer of width ~δ c_b/c_s at the bulk side,
 which the uniform grid resolves only for c_s/c_b up to ~10³ (else the status says the grid
@@ -99,6 +107,9 @@ from ness_core.solvers.nernst_planck import NernstPlanckProblem, Species
 
 FARADAY = constants.e * constants.N_A  # C/mol (exact in SI 2019)
 STANDARD_CONCENTRATION = 1000.0  # c° = 1 mol/L in mol/m³
+# Currents below this fraction of i₀ count as zero in the grid-refinement test (at η = 0 the
+# grid differences of the current are round-off).
+CURRENT_FLOOR = 1e-9
 
 
 def migration_factor(params: dict[str, Any]) -> float:
@@ -129,15 +140,14 @@ def kinetics(params: dict[str, Any]) -> dict[str, float]:
 
 def corrosion_problem(cells: int, params: dict[str, Any]) -> DiffusionProblem:
     """Fick layer (excess supporting electrolyte): unknown c (mol/m³) at x_i = iδ/cells,
-    i < cells; λ = E − E° (V)."""
+    i < cells; λ = η = E − E_eq (V)."""
     k = kinetics(params)
     z, alpha, c_b = params["z"], params["alpha"], params["density"]
-    f, i0, e_eq = k["f"], k["exchange_current"], k["equilibrium_potential"]
+    f, i0 = k["f"], k["exchange_current"]
     d = params["diffusivity"]
     grid = Grid.uniform(params["layer_thickness"], cells, "slab")
 
-    def reaction_flux(c_s: float, potential: float) -> tuple[float, float, float]:
-        eta = potential - e_eq
+    def reaction_flux(c_s: float, eta: float) -> tuple[float, float, float]:
         anodic = math.exp(alpha * f * eta)
         cathodic = math.exp(-(1 - alpha) * f * eta) / c_b
         scale = i0 / (z * FARADAY)
@@ -154,11 +164,11 @@ def corrosion_problem(cells: int, params: dict[str, Any]) -> DiffusionProblem:
 
 def migration_problem(cells: int, params: dict[str, Any]) -> NernstPlanckProblem:
     """Nernst–Planck layer with electroneutrality; concentrations in units of c_b, species
-    (M^{z+}, [K^{k+} if r > 0], A^{z_A}) and ψ = FΦ/RT per node; λ = E − E° (V)."""
+    (M^{z+}, [K^{k+} if r > 0], A^{z_A}) and ψ = FΦ/RT per node; λ = η = E − E_eq (V)."""
     k = kinetics(params)
     z, alpha, r = params["z"], params["alpha"], params["supporting_electrolyte"]
     a, z_k = -params["anion_charge"], params["supporting_charge"]
-    f, e_eq = k["f"], k["equilibrium_potential"]
+    f = k["f"]
     scale = k["exchange_current"] / (z * FARADAY * params["density"])  # i₀/(zF c_b), m/s
     species = [Species(z, params["diffusivity"], 1.0)]
     if r > 0:
@@ -166,9 +176,9 @@ def migration_problem(cells: int, params: dict[str, Any]) -> NernstPlanckProblem
     species.append(Species(-a, params["anion_diffusivity"], z * (1 + r) / a))
     m = len(species)
 
-    def reaction_flux(w: np.ndarray, potential: float) -> tuple[np.ndarray, ...]:
+    def reaction_flux(w: np.ndarray, eta: float) -> tuple[np.ndarray, ...]:
         c_s, psi = float(w[0]), float(w[-1])
-        x = f * (potential - e_eq) - z * psi  # f η' = f (η − ΔΦ)
+        x = f * eta - z * psi  # f η' = f (η − ΔΦ)
         anodic = math.exp(alpha * x)
         cathodic = math.exp(-(1 - alpha) * x)
         flux, d_w, d_lam = np.zeros(m), np.zeros((m, m + 1)), np.zeros(m)
@@ -193,8 +203,8 @@ class Corrosion(Model):
     name = "corrosion"
     summary = "metal dissolution: Nernst–Planck layer with Butler–Volmer kinetics at the surface"
     parameters = (
-        Parameter("drive", 0.0, "V", "electrode potential E − E° against the standard "
-                  "potential of M(z+)/M", low=-1.0, high=1.0, axis="drive"),
+        Parameter("drive", 0.0, "V", "overpotential η = E − E_eq against the Nernst "
+                  "potential of the bulk (0: equilibrium)", low=-1.0, high=1.0, axis="drive"),
         Parameter("temperature", 298.15, "K", "temperature T", low=250.0, high=400.0,
                   axis="temperature"),
         Parameter("density", 10.0, "mol/m³", "bulk metal-ion concentration c_b", low=0.0,
@@ -221,8 +231,8 @@ class Corrosion(Model):
                   "coefficient D_K", low=0.0, low_inclusive=False),
         Parameter("cells", 50, "cells", "coarsest grid of the layer", kind=int, low=4,
                   high=20000),
-        Parameter("rtol", 1e-6, "1", "target relative grid error of the current", low=1e-14,
-                  high=0.1),
+        Parameter("rtol", 1e-6, "1", "target relative grid error of the current and the gap",
+                  low=1e-14, high=0.1),
         Parameter("max_cells", 3200, "cells", "finest grid allowed", kind=int, low=4,
                   high=20000),
         Parameter("profile_points", 51, "points", "profile positions x/δ = k/(points − 1)",
@@ -243,11 +253,14 @@ class Corrosion(Model):
         Observable("surface_overpotential", "V", "η_s = η − ΔΦ − (RT/zF) ln(c_s/c_b)"),
         Observable("layer_potential_drop", "V", "ΔΦ = Φ(0) − Φ(δ) across the layer"),
         Observable("equilibrium_potential", "V", "Nernst potential E_eq − E°"),
+        Observable("electrode_potential", "V", "electrode potential E − E° = η + E_eq − E°"),
         Observable("exchange_current", "A/m²", "exchange current density i₀ at c_b"),
         Observable("limiting_current", "A/m²", "cathodic limiting current density "
                    "(zFDc_b/δ without migration)"),
         Observable("grid_cells", "cells", "finest grid used"),
         Observable("grid_error", "A/m²", "estimated grid error of the current"),
+        Observable("grid_relative_error", "1", "largest estimated relative grid error of the "
+                   "current and the gap"),
         Observable("convergence_order", "1", "observed order (NaN: exact discretisation)"),
         Observable("concentration_profile", "mol/m³", "metal-ion concentration c(x)",
                    dims=("position",)),
@@ -255,17 +268,27 @@ class Corrosion(Model):
                    dims=("position",)),
     )
 
+    equilibrium = ("drive = 0: zero overpotential η = E − E_eq, the electrode at the Nernst "
+                   "potential of the bulk (any c_b, T)")
+    equilibrium_examples = ({"drive": 0.0}, {"drive": 0.0, "density": 100.0, "temperature": 338.15,
+                                             "supporting_electrolyte": 0.0})
+
+    def is_equilibrium(self, params: dict[str, Any]) -> bool:
+        """Zero overpotential: no net reaction, a uniform bulk layer, detailed balance."""
+        return params["drive"] == 0
+
     def check(self, params: dict[str, Any]) -> None:
         check_refinement(params["cells"], params["max_cells"])
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         k = kinetics(params)
         migration = not math.isinf(params["supporting_electrolyte"])
-        potential, c_b = params["drive"], params["density"]
+        eta, c_b = params["drive"], params["density"]
         z_faraday = params["z"] * FARADAY
         solved: dict[int, tuple[Any, Any]] = {}
 
-        def current(cells: int) -> float:
+        def monitored(cells: int) -> tuple[float, float]:
+            """(current, gap) on ``cells``: refinement stops on both."""
             if migration:
                 problem = migration_problem(cells, params)
                 lower = problem.lower_bounds()
@@ -273,19 +296,22 @@ class Corrosion(Model):
                 if solved:  # start from the previous grid's solution
                     previous, coarse = solved[max(solved)]
                     guess = problem.interpolate(previous.grid.nodes, previous.state(coarse.u))
-                    state = newton(problem, guess, potential, lower=lower)
+                    state = newton(problem, guess, eta, lower=lower)
                 if state is None or state.status != "ok":  # from equilibrium (uniform bulk)
-                    state = newton_path(problem, problem.uniform(), k["equilibrium_potential"],
-                                        potential, lower=lower)
-                flux = c_b * problem.boundary_flux(problem.state(state.u)[0], potential)[0][0]
+                    state = newton_path(problem, problem.uniform(), 0.0, eta, lower=lower)
+                flux = c_b * problem.boundary_flux(problem.state(state.u)[0], eta)[0][0]
             else:
                 problem = corrosion_problem(cells, params)
-                state = newton(problem, np.full(cells, c_b), potential, lower=0.0)
-                flux = problem.boundary_flux(float(state.u[0]), potential)[0]
+                state = newton(problem, np.full(cells, c_b), eta, lower=0.0)
+                flux = problem.boundary_flux(float(state.u[0]), eta)[0]
             solved[cells] = (problem, state)
-            return z_faraday * flux if state.status == "ok" else math.nan
+            if state.status != "ok":
+                return math.nan, math.nan
+            return z_faraday * flux, spectral_gap(problem, state.u, eta)
 
-        grid = refine_grid(current, params["cells"], params["rtol"], params["max_cells"])
+        floor = (CURRENT_FLOOR * k["exchange_current"], 0.0)
+        grid = refine_grid(monitored, params["cells"], params["rtol"], params["max_cells"],
+                           floor=floor)
         problem, state = solved[grid.cells]
         if state.status != "ok":
             failed = {o.name: math.nan for o in self.observables if not o.dims}
@@ -302,7 +328,6 @@ class Corrosion(Model):
             diffusion, ohmic = constants.N_A * problem.face_dissipation(state.u, np.log(c)), 0.0
         thermal = constants.R * params["temperature"] / FARADAY  # RT/F in V
         i = grid.value
-        eta = potential - k["equilibrium_potential"]
         drop = thermal * float(psi[0])
         eta_s = eta - drop - math.log(c[0] / c_b) / k["f"]
         k_t = constants.k * params["temperature"]
@@ -316,16 +341,18 @@ class Corrosion(Model):
             "migration_entropy_production": ohmic,
             "entropy_exported": exported,
             "entropy_balance": (produced - exported) / exported if exported else 0.0,
-            "gap": spectral_gap(problem, state.u, potential),
+            "gap": grid.values[1],
             "surface_concentration": float(c[0]),
             "overpotential": eta,
             "surface_overpotential": eta_s,
             "layer_potential_drop": drop,
             "equilibrium_potential": k["equilibrium_potential"],
+            "electrode_potential": eta + k["equilibrium_potential"],
             "exchange_current": k["exchange_current"],
             "limiting_current": k["limiting_current"],
             "grid_cells": float(grid.cells),
             "grid_error": grid.error,
+            "grid_relative_error": grid.relative_error,
             "convergence_order": grid.order,
             "concentration_profile": problem.grid.sample(c, points),
             "potential_profile": problem.grid.sample(thermal * psi, points),

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -609,17 +609,23 @@ class GridConvergence:
     Attributes
     ----------
     value : float
-        The finest grid's value of the monitored quantity.
+        The finest grid's value of the first monitored quantity.
     cells : int
         Cells of the finest grid.
     error : float
-        Richardson estimate |Q_h − Q_{2h}| / (2^p − 1) of the finest grid's error (the raw
-        difference when the order is unknown).
+        Richardson estimate |Q_h − Q_{2h}| / (2^p − 1) of the finest grid's error of the first
+        quantity (the raw difference when the order is unknown).
     order : float
-        Observed order log2(|Q_4h − Q_2h| / |Q_2h − Q_h|); NaN when fewer than three grids
-        were needed or the differences are at round-off (e.g. exact discretisations).
+        Observed order log2(|Q_4h − Q_2h| / |Q_2h − Q_h|) of the first quantity; NaN when
+        fewer than three grids were needed or the differences are at round-off (e.g. exact
+        discretisations).
     status : str
         ``"ok"`` or ``"grid not converged ..."``.
+    values, errors, orders : tuple of float
+        The same for every monitored quantity, in the order ``quantity`` returns them.
+    relative_error : float
+        max_k errors_k / max(|values_k|, floor_k): the largest estimated relative error, which
+        refinement brings below ``rtol``.
     """
 
     value: float
@@ -627,6 +633,10 @@ class GridConvergence:
     error: float
     order: float
     status: str
+    values: tuple[float, ...] = ()
+    errors: tuple[float, ...] = ()
+    orders: tuple[float, ...] = ()
+    relative_error: float = math.nan
 
 
 def check_refinement(cells: int, max_cells: int) -> None:
@@ -639,30 +649,56 @@ def check_refinement(cells: int, max_cells: int) -> None:
         )
 
 
-def refine_grid(quantity: Callable[[int], float], cells: int, rtol: float,
-                max_cells: int) -> GridConvergence:
-    """Double the grid from ``cells`` until the estimated relative error is below ``rtol``.
+def refine_grid(quantity: Callable[[int], float | Sequence[float]], cells: int, rtol: float,
+                max_cells: int, floor: float | Sequence[float] = 0.0) -> GridConvergence:
+    """Double the grid from ``cells`` until every monitored quantity's estimated relative
+    error is below ``rtol``.
 
     At least three grids are solved, so that the observed order is always measured.
 
-    ``quantity(n)`` solves on ``n`` cells and returns the monitored scalar; NaN aborts.
+    ``quantity(n)`` solves on ``n`` cells and returns the monitored scalar, or a sequence of
+    scalars (every reported scalar of a model, so that convergence control covers what is
+    reported); a NaN aborts. Quantity k has converged when its Richardson error is at most
+    ``rtol``·max(|Q_k|, ``floor_k``): ``floor`` (one value or one per quantity, default 0) is
+    the scale below which a quantity counts as zero, e.g. a current at equilibrium whose
+    grid differences are round-off.
     """
-    values = [quantity(cells)]
+    values = [np.atleast_1d(np.asarray(quantity(cells), dtype=float))]
+    floors = np.broadcast_to(np.asarray(floor, dtype=float), values[0].shape)
     n = cells
-    order = math.nan
+    orders = np.full(values[0].shape, math.nan)
+    errors = np.full(values[0].shape, math.nan)
     while 2 * n <= max_cells:
         n *= 2
-        values.append(quantity(n))
-        if not math.isfinite(values[-1]):
+        values.append(np.atleast_1d(np.asarray(quantity(n), dtype=float)))
+        if not np.all(np.isfinite(values[-1])):
             break
-        diff = abs(values[-1] - values[-2])
-        scale = max(abs(values[-1]), 1e-300)
-        if len(values) >= 3 and diff > 1e-13 * scale:
-            previous = abs(values[-2] - values[-3])
-            order = math.log2(previous / diff) if previous > 1e-13 * scale else math.nan
-        error = diff / (2**order - 1) if math.isfinite(order) and order > 0.5 else diff
-        if len(values) >= 3 and error <= rtol * scale:
-            return GridConvergence(values[-1], n, error, order, "ok")
-    error = abs(values[-1] - values[-2]) if len(values) > 1 else math.nan
-    return GridConvergence(values[-1], n, error, order,
-                           f"grid not converged to rtol = {rtol:g} at {n} cells")
+        diff = np.abs(values[-1] - values[-2])
+        scale = np.maximum(np.abs(values[-1]), 1e-300)
+        if len(values) >= 3:
+            previous = np.abs(values[-2] - values[-3])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                observed = np.log2(previous / diff)
+            measurable = (diff > 1e-13 * scale) & (previous > 1e-13 * scale)
+            orders = np.where(diff > 1e-13 * scale, np.where(measurable, observed, math.nan),
+                              orders)
+        richardson = np.isfinite(orders) & (orders > 0.5)
+        with np.errstate(over="ignore"):
+            errors = np.where(richardson, diff / (2.0 ** np.where(richardson, orders, 1.0) - 1),
+                              diff)
+        relative = errors / np.maximum(np.abs(values[-1]), np.maximum(floors, 1e-300))
+        if len(values) >= 3 and np.all(errors <= rtol * np.maximum(np.abs(values[-1]), floors)):
+            return _convergence(values[-1], n, errors, orders, relative, "ok")
+    if len(values) > 1:
+        errors = np.abs(values[-1] - values[-2])
+    relative = errors / np.maximum(np.abs(values[-1]), np.maximum(floors, 1e-300))
+    return _convergence(values[-1], n, errors, orders, relative,
+                        f"grid not converged to rtol = {rtol:g} at {n} cells")
+
+
+def _convergence(values: np.ndarray, cells: int, errors: np.ndarray, orders: np.ndarray,
+                 relative: np.ndarray, status: str) -> GridConvergence:
+    worst = float(np.nanmax(relative)) if np.isfinite(relative).any() else math.nan
+    return GridConvergence(float(values[0]), cells, float(errors[0]), float(orders[0]), status,
+                           tuple(map(float, values)), tuple(map(float, errors)),
+                           tuple(map(float, orders)), worst)
