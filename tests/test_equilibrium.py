@@ -7,8 +7,6 @@ import pytest
 
 from ness_core import evaluate, get_model
 
-# models whose `current` is a gross flux (kerr: output photons κ⟨a†a⟩ = κ n_th ≠ 0 at equilibrium)
-GROSS_CURRENT = {"kerr"}
 EQUILIBRIA = [
     ("climate", {"drive": 0.0, "temperature": 0.3}),
     ("asep", {"L": 6, "rho_left": 0.3, "rho_right": 0.3, "drive": 0.0}),
@@ -37,8 +35,7 @@ def test_declared_equilibrium_has_no_current_and_no_entropy_production(model, pa
     m = get_model(model)
     assert m.is_equilibrium(m.resolve(params))
     out = evaluate(model, **params)
-    if model not in GROSS_CURRENT:
-        assert abs(out["current"]) < 1e-10
+    assert abs(out["current"]) < 1e-10
     assert abs(out["entropy_production"]) < 1e-10
 
 

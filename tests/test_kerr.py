@@ -41,7 +41,8 @@ def test_photon_number_matches_drummond_walls(drive, detuning, u0, kappa, scale)
     exact = drummond_walls_photons(drive * math.sqrt(scale), detuning, u0 / scale, kappa)
     assert out["status"] == "ok"
     assert out["photon_number"] == pytest.approx(exact, rel=1e-8)
-    assert out["current"] == pytest.approx(kappa * exact, rel=1e-8)
+    assert out["current"] == pytest.approx(kappa * exact, rel=1e-8)  # T = 0: net = gross
+    assert out["emitted_photon_flux"] == pytest.approx(kappa * exact, rel=1e-8)
     assert out["residual"] < 1e-10
     assert out["scale"] == scale
 
@@ -83,6 +84,35 @@ def test_undriven_cavity_is_thermal_without_entropy_production(temperature):
     out = evaluate("kerr", drive=0.0, temperature=temperature, omega0=1.0)
     assert out["photon_number"] == pytest.approx(1 / math.expm1(1 / temperature), rel=1e-10)
     assert out["entropy_production"] == 0.0
+
+
+@pytest.mark.parametrize("drive, temperature", [(0.0, 1.0), (0.0, 0.4), (1.5, 1.0), (0.8, 2.0)])
+def test_current_is_the_net_photon_current_and_sets_the_spohn_entropy(drive, temperature):
+    """J = κ(⟨a†a⟩ − n), n = 1/(e^{ω0/T} − 1): zero in the undriven thermal state, where the
+    gross output κ⟨a†a⟩ = κn still flows; σ = ω0 J/T (Spohn, one bath)."""
+    n_th = 1 / math.expm1(1.0 / temperature)
+    out = evaluate("kerr", drive=drive, temperature=temperature, kappa=0.7)
+    assert out["current"] == pytest.approx(0.7 * (out["photon_number"] - n_th), rel=1e-12,
+                                           abs=1e-12)
+    assert out["emitted_photon_flux"] == pytest.approx(0.7 * out["photon_number"], rel=1e-14)
+    assert out["entropy_production"] == pytest.approx(out["current"] / temperature, rel=1e-9,
+                                                      abs=1e-12)
+    if drive == 0.0:
+        assert abs(out["current"]) < 1e-12
+        assert out["emitted_photon_flux"] == pytest.approx(0.7 * n_th, rel=1e-10)
+    else:
+        assert out["current"] > 0
+
+
+def test_counted_photons_have_the_net_current_as_mean():
+    """fluctuations=true counts +1 per a jump and −1 per a† jump, whose mean is the net
+    current: fano_factor·|current| is the variance."""
+    out = evaluate("kerr", drive=1.0, temperature=0.8, fluctuations=True)
+    assert out["status"] == "ok"
+    assert out["fano_factor"] * abs(out["current"]) == pytest.approx(out["current_variance"],
+                                                                    rel=1e-6)
+    assert out["tur_ratio"] == pytest.approx(
+        out["current_variance"] * out["entropy_production"] / out["current"] ** 2, rel=1e-6)
 
 
 def test_entropy_production_is_nonnegative_over_a_sweep():

@@ -10,6 +10,12 @@ photon number grows ∝ N and, at the bistable point, the Liouvillian gap closes
 in N. The bath exchanges quanta ω0, so its heat current is ω0 Tr(a†a D[ρ]) and the Spohn
 entropy production is σ = ω0 κ(⟨a†a⟩ − n)/T (``inf`` at T = 0 with light in the cavity).
 
+``current`` is the net photon current into the bath, J = κ(⟨a†a⟩ − n) (emitted κ(n+1)⟨a†a⟩
+minus absorbed κn⟨aa†⟩), as for the qubit: it vanishes in equilibrium (F = 0, the thermal
+state ⟨a†a⟩ = n), and σ = ω0 J/T. The gross output κ⟨a†a⟩ (the photon flux leaving the
+cavity through its mirror, κn = 0.582 at F = 0, T = ω0 = κ = 1) is ``emitted_photon_flux``;
+at T = 0 the two agree. (Before this convention ``current`` was the gross κ⟨a†a⟩.)
+
 The Fock cutoff is automatic unless ``fock_cutoff`` is given: it starts from the upper
 mean-field branch, |α|²((U|α|² − Δ)² + κ²/4) = F², plus thermal and shot-noise margins, and
 grows by half until ρ_{N_c−1, N_c−1} < ``CUTOFF_TOL``. A cutoff that cannot reach the
@@ -104,7 +110,8 @@ def kerr_liouvillian(hamiltonian: sp.spmatrix, jumps: list[sp.spmatrix]) -> Liou
 class Kerr(Model):
     """Driven-dissipative Kerr resonator with the Casteels scaling N (DOMAIN.md S8).
 
-    Observables: ``current`` (output photon flux κ⟨a†a⟩, 1/time), ``photon_number``
+    Observables: ``current`` (net photon current κ(⟨a†a⟩ − n) into the bath, 1/time),
+    ``emitted_photon_flux`` (gross output κ⟨a†a⟩), ``photon_number``
     (⟨a†a⟩), ``photon_number_per_scale`` (⟨a†a⟩/N, the order parameter), ``fock_cutoff``
     (levels used), ``scale`` (N), ``entropy_production`` (Spohn), ``gap`` and ``gap_imag``
     (slowest Liouvillian mode: the gap closes at the bistable point as N grows).
@@ -131,7 +138,8 @@ class Kerr(Model):
                   "mode (raise it to find a fast-oscillating one)", kind=int, low=1, high=500),
     )
     observables = (
-        Observable("current", "1/time", "output photon flux κ⟨a†a⟩"),
+        Observable("current", "1/time", "net photon current into the bath κ(⟨a†a⟩ − n_th)"),
+        Observable("emitted_photon_flux", "1/time", "gross output photon flux κ⟨a†a⟩"),
         Observable("entropy_production", "k_B/time", "Spohn entropy production rate"),
         Observable("gap", "1/time", "Liouvillian gap"),
         Observable("gap_imag", "1/time", "oscillation frequency of the slowest mode"),
@@ -141,6 +149,9 @@ class Kerr(Model):
         Observable("scale", "1", "scale N of the thermodynamic limit"),
         *fluctuation_observables("net emitted photon count"),
     )
+
+    equilibrium = "drive = 0 (F = 0): the thermal state of the bath, any Δ, U, T"
+    equilibrium_examples = ({"drive": 0.0}, {"drive": 0.0, "temperature": 1.0, "detuning": 0.4})
 
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """Undriven (F = 0): the bath's thermal state."""
@@ -181,6 +192,7 @@ class Kerr(Model):
             status = spectrum.status
         rho = state.rho
         photons = float(np.real(np.sum(number.diagonal() * rho.diagonal())))
+        n_th = bose_occupation(params["omega0"], params["temperature"])
         heat = params["omega0"] * dissipator_flow(rho, number, jumps)
         sigma = entropy_production([heat], [thermal_affinity(params["temperature"])],
                                    atol=FLOW_ATOL * params["kappa"] * params["omega0"])
@@ -191,7 +203,8 @@ class Kerr(Model):
             counting_mean, variance = counting.mean, counting.variance
             status = status if counting.status == "ok" else counting.status
         return {
-            "current": params["kappa"] * photons,
+            "current": params["kappa"] * (photons - n_th),
+            "emitted_photon_flux": params["kappa"] * photons,
             "entropy_production": sigma,
             "gap": spectrum.gap,
             "gap_imag": spectrum.imag,
