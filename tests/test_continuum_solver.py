@@ -34,9 +34,11 @@ def bratu_fold() -> float:
     return 2 * theta**2 / math.cosh(theta) ** 2
 
 
-def cylinder_quadratic(cells: int) -> DiffusionProblem:
-    """(1/r)(r u u')' + 4r² = 0, u(1) = 1: exact u² = 1 + (1 − r⁴)/2."""
-    grid = Grid.uniform(1.0, cells, "cylinder")
+def cylinder_quadratic(cells: int, nodes: np.ndarray | None = None) -> DiffusionProblem:
+    """(1/r)(r u u')' + 4r² = 0, u(1) = 1: exact u² = 1 + (1 − r⁴)/2 (uniform grid, or
+    the given nodes)."""
+    grid = Grid.uniform(1.0, cells, "cylinder") if nodes is None else Grid.from_nodes(
+        nodes, "cylinder")
     s = 4 * grid.nodes**2
     return DiffusionProblem(grid, lambda u: (u**2 / 2, u),
                             lambda u, lam: (s, np.zeros_like(u), np.zeros_like(u)),
@@ -47,6 +49,43 @@ def cylinder_quadratic(cells: int) -> DiffusionProblem:
 def test_control_volumes_sum_to_slab_length_and_disk_area_weight(geometry, total):
     grid = Grid.uniform(2.0, 37, geometry)
     assert grid.volumes.sum() == pytest.approx(total, rel=1e-14)
+
+
+@pytest.mark.parametrize("geometry, total", [("slab", 1.0), ("cylinder", 1.0)])
+def test_mapped_grid_volumes_tile_the_domain_between_face_midpoints(geometry, total):
+    nodes = np.sin(0.5 * np.pi * np.linspace(0.0, 1.0, 30))
+    grid = Grid.from_nodes(nodes, geometry)
+    assert grid.volumes.sum() == pytest.approx(total, rel=1e-14)
+    np.testing.assert_allclose(grid.spacing, np.diff(nodes), rtol=1e-15)
+
+
+def test_nonlinear_cylinder_profile_converges_at_second_order_on_a_mapped_grid():
+    """Nodes r = sin(πs/2) crowded at the wall, s uniform: still second order in 1/cells."""
+    errors = []
+    for cells in (20, 40, 80):
+        nodes = np.sin(0.5 * np.pi * np.arange(cells + 1) / cells)
+        nodes[-1] = 1.0
+        p = cylinder_quadratic(cells, nodes)
+        state = newton(p, np.ones(cells), 0.0, lower=0.0)
+        assert state.status == "ok"
+        exact = np.sqrt(1 + (1 - p.grid.nodes[:-1] ** 4) / 2)
+        errors.append(np.abs(state.u - exact).max())
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert orders == pytest.approx([2.0, 2.0], abs=0.15)
+
+
+def test_refine_grid_stops_only_when_every_monitored_quantity_converged():
+    """A second quantity converging at first order (error 1/n) keeps refining after the
+    first (error 1/n²) has met rtol; a floor lets an exact zero count as converged."""
+    def both(cells: int) -> tuple[float, float, float]:
+        return 1.0 + 1.0 / cells**2, 2.0 + 1.0 / cells, 1e-20 * (-1) ** cells
+    first = refine_grid(lambda n: both(n)[0], 8, 1e-4, 4096)
+    result = refine_grid(both, 8, 1e-4, 1 << 20, floor=(0.0, 0.0, 1.0))
+    assert first.status == "ok" and result.status == "ok"
+    assert result.cells > first.cells
+    assert result.orders[1] == pytest.approx(1.0, abs=0.01)
+    assert result.errors[1] <= 1e-4 * 2.0 and result.relative_error <= 1e-4
+    assert result.value == result.values[0] == pytest.approx(1.0, abs=1e-6)
 
 
 def test_nonlinear_cylinder_profile_converges_at_second_order():

@@ -109,7 +109,7 @@ FARADAY = constants.e * constants.N_A  # C/mol (exact in SI 2019)
 STANDARD_CONCENTRATION = 1000.0  # c° = 1 mol/L in mol/m³
 # Currents below this fraction of i₀ count as zero in the grid-refinement test (at η = 0 the
 # grid differences of the current are round-off).
-CURRENT_FLOOR = 1e-9
+CURRENT_FLOOR = 1e-6
 
 
 def migration_factor(params: dict[str, Any]) -> float:

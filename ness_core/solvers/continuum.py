@@ -18,11 +18,14 @@ q = −∂φ/∂x), s a local source per unit volume, a prescribed inward flux f
 (zero on the axis of a cylinder) and a Dirichlet value u(L) = u_L. λ is the continuation
 parameter (the model's drive).
 
-Discretisation: vertex-centred finite volumes on a uniform grid of ``cells`` intervals, nodes
-x_i = i h (i = 0 … cells; node ``cells`` is the Dirichlet node and not an unknown), control
-volumes [x_i − h/2, x_i + h/2] ∩ [0, L] weighted by 2x in a cylinder (so that Σ V_i = L² is the
-area fraction of the unit disk for L = 1) and by 1 in a slab; face fluxes
-a_{i+1/2} (φ_i − φ_{i+1})/h. Second order in h for smooth solutions; exact for linear φ-profiles.
+Discretisation: vertex-centred finite volumes on a grid of ``cells`` intervals, nodes x_i
+(i = 0 … cells; uniform x_i = i h, or a smooth map of a uniform grid; node ``cells`` is the
+Dirichlet node and not an unknown), control volumes between the face midpoints
+m_i = (x_i + x_{i+1})/2, weighted by 2x in a cylinder (so that Σ V_i = L² is the area
+fraction of the unit disk for L = 1) and by 1 in a slab; face fluxes
+a_{i+1/2} (φ_i − φ_{i+1})/h_i, h_i = x_{i+1} − x_i. Second order in h for smooth solutions
+(on a smoothly mapped grid, in the spacing of the uniform variable); exact for linear
+φ-profiles.
 The discrete system F(u; λ) = 0 is solved by damped Newton with the sparse (tridiagonal)
 analytic Jacobian J = A diag(φ'(u)) + diag(V s_u) and LAPACK's banded LU.
 
@@ -86,25 +89,28 @@ FluxFunction = Callable[[float, float], tuple[float, float, float]]
 
 @dataclass(frozen=True)
 class Grid:
-    """Uniform vertex-centred grid on [0, length].
+    """Vertex-centred grid on [0, length]: uniform, or any increasing nodes (e.g. clustered
+    where the solution is steep).
 
     Attributes
     ----------
     nodes : ndarray, shape (cells + 1,)
-        Node positions x_i = i h; the last node carries the Dirichlet value.
+        Node positions x_0 = 0 < x_1 < … < x_cells = length (x_i = i h if uniform); the last
+        node carries the Dirichlet value.
     volumes : ndarray, shape (cells + 1,)
-        Control volumes (length in a slab; ∫ 2x dx over the volume in a cylinder).
+        Control volumes [m_{i−1}, m_i] between the face midpoints m_i = (x_i + x_{i+1})/2
+        (length in a slab; ∫ 2x dx over the volume in a cylinder).
     faces : ndarray, shape (cells,)
-        Face areas between nodes i and i + 1 (1 in a slab, 2 x_{i+1/2} in a cylinder).
-    spacing : float
-        h = length / cells.
+        Face areas between nodes i and i + 1 (1 in a slab, 2 m_i in a cylinder).
+    spacing : ndarray, shape (cells,)
+        Node distances h_i = x_{i+1} − x_i (all equal on a uniform grid).
     geometry : {"slab", "cylinder"}
     """
 
     nodes: np.ndarray
     volumes: np.ndarray
     faces: np.ndarray
-    spacing: float
+    spacing: np.ndarray
     geometry: str
 
     @classmethod
@@ -114,14 +120,29 @@ class Grid:
             raise ValueError(f"unknown geometry {geometry!r}; valid: {', '.join(GEOMETRIES)}")
         if cells < 2:
             raise ValueError(f"need at least 2 cells, got {cells}")
-        h = length / cells
+        h = length / cells  # one spacing: a uniform state then has exactly zero fluxes
         x = np.linspace(0.0, length, cells + 1)
         lo = np.clip(x - h / 2, 0.0, length)
         hi = np.clip(x + h / 2, 0.0, length)
         mid = x[:-1] + h / 2
         if geometry == "slab":
-            return cls(x, hi - lo, np.ones(cells), h, geometry)
-        return cls(x, hi**2 - lo**2, 2 * mid, h, geometry)
+            return cls(x, hi - lo, np.ones(cells), np.full(cells, h), geometry)
+        return cls(x, hi**2 - lo**2, 2 * mid, np.full(cells, h), geometry)
+
+    @classmethod
+    def from_nodes(cls, nodes: np.ndarray, geometry: str = "slab") -> Grid:
+        """Grid on the given increasing ``nodes`` (first 0, last the length). A smooth map
+        x = g(s) of a uniform s-grid keeps the scheme second order in the s-spacing."""
+        if geometry not in GEOMETRIES:
+            raise ValueError(f"unknown geometry {geometry!r}; valid: {', '.join(GEOMETRIES)}")
+        x = np.asarray(nodes, dtype=float)
+        if x.size < 3 or x[0] != 0.0 or np.any(np.diff(x) <= 0):
+            raise ValueError("need at least 2 cells on increasing nodes starting at 0")
+        mid = (x[:-1] + x[1:]) / 2
+        lo, hi = np.r_[0.0, mid], np.r_[mid, x[-1]]
+        if geometry == "slab":
+            return cls(x, hi - lo, np.ones(x.size - 1), np.diff(x), geometry)
+        return cls(x, hi**2 - lo**2, 2 * mid, np.diff(x), geometry)
 
     def integrate(self, values: np.ndarray) -> float:
         """Σ_i V_i values_i over all nodes (midpoint-rule volume integral, O(h²))."""
@@ -136,9 +157,11 @@ class Grid:
         coordinate.
         """
         cells = len(self.nodes) - 1
-        if cells % (points - 1) == 0:
-            return np.array(values[:: cells // (points - 1)], dtype=float)
         targets = np.linspace(0.0, float(self.nodes[-1]), points)
+        if cells % (points - 1) == 0:
+            every = cells // (points - 1)
+            if np.allclose(self.nodes[::every], targets, rtol=0.0, atol=1e-14 * targets[-1]):
+                return np.array(values[::every], dtype=float)
         return scipy.interpolate.CubicSpline(self.nodes, values)(targets)
 
 
