@@ -71,6 +71,7 @@ def _models_command(name: str | None) -> None:
         return
     m = get_model(name)
     print(f"{m.name}: {m.summary}\n")
+    print(f"equilibrium: {m.equilibrium}\n")
     print("parameters:")
     for p in m.parameters:
         axis = f" [axis: {p.axis}]" if p.axis else ""

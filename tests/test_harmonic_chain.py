@@ -38,7 +38,7 @@ def test_bulk_profile_is_flat_at_the_mean_with_inverted_jumps_at_the_ends() -> N
     profile = evaluate("harmonic_chain", N=60, T_left=t_left, T_right=t_right)[
         "temperature_profile"]
     assert np.max(np.abs(profile[10:-10] - mean)) < 1e-3 * (t_left - t_right)
-    assert profile[1] < mean < profile[-2]  # RLL: next to the hot end colder than the mean
+    assert profile[1] < mean < profile[-2]  # RLL: the second mass from the hot end is colder
     assert t_right < profile[-1] < mean < profile[0] < t_left
 
 

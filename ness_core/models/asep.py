@@ -605,6 +605,13 @@ class Asep(Model):
                 f"method={method!r}, L={L}); set fluctuations=false"
             )
 
+    equilibrium = ("drive = 0 with equal reservoirs rho_left = rho_right (explicit rates: zero "
+                   "transfer affinity, αβ/(γδ)·(p/q)^(L−1) = 1); the default reservoirs "
+                   "(1, 0) drive a current at any drive")
+    equilibrium_examples = ({"L": 6, "rho_left": 0.3, "rho_right": 0.3, "drive": 0.0},
+                            {"L": 5, "alpha": 0.4, "gamma": 0.2, "beta": 0.5, "delta": 1.0,
+                             "q": 1.0})
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """Zero transfer affinity A (to round-off): then the product measure satisfies
         detailed balance, e.g. rho_left = rho_right at zero field."""

@@ -127,6 +127,10 @@ class Chaperone(Model):
         Observable("bound_fraction", "1", "probability of a chaperone-bound state"),
     )
 
+    equilibrium = ("drive = 0 (Δμ_ATP = 0, ATP/ADP/Pi at chemical equilibrium): detailed "
+                   "balance, Boltzmann populations, any T")
+    equilibrium_examples = ({"drive": 0.0}, {"drive": 0.0, "temperature": 1.3})
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """No ATP driving (Δμ_ATP = 0): detailed balance."""
         return params["drive"] == 0

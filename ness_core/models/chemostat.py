@@ -131,6 +131,12 @@ class Chemostat(Model):
         *SOLVER_DIAGNOSTICS,
     )
 
+    equilibrium = ("ΔG = ΔG° − drive + T ln([Lx]²/[Gx]) = 0: drive = 0 with the chemostats at "
+                   "chemical equilibrium, lactate² = density·exp(−dG0/T) (the defaults: "
+                   "dG0 = 0, lactate = density = 1); any other drive offsets that force")
+    equilibrium_examples = ({"drive": 0.0}, {"drive": 0.0, "density": 2.0, "lactate": 2.0**0.5},
+                            {"drive": 1.5, "dG0": 1.5, "form": "stochastic", "volume": 5.0})
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """ΔG = 0 (to round-off): the chemostats are at chemical equilibrium."""
         delta_g = (params["dG0"] - params["drive"]

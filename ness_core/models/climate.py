@@ -99,6 +99,10 @@ class Climate(Model):
         *fluctuation_observables("W→C jump count"),
     )
 
+    equilibrium = ("drive = 0: zero cycle affinity A = 3·drive/T (Kolmogorov's criterion), "
+                   "any T, barrier and state energies")
+    equilibrium_examples = ({"drive": 0.0}, {"drive": 0.0, "temperature": 0.3, "barrier": 0.5})
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """drive = 0: the cycle affinity 3·drive/T vanishes (Kolmogorov's criterion)."""
         return params["drive"] == 0

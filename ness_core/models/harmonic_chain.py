@@ -29,7 +29,8 @@ Observables:
   Sec. 4.1; Dhar 2008, Sec. 3.1).
 
 Known results reproduced: the bulk temperature is flat at (T_L + T_R)/2 with jumps near the ends
-(the mass next to the hot bath is *colder* than the mean, the one next to the cold bath hotter),
+(the second mass from the hot bath is *colder* than the mean and the second from the cold bath
+hotter, while the end masses lie between the mean and their own bath's temperature),
 and the current is independent of N (ballistic phonons, no Fourier law).
 
 References: Z. Rieder, J. L. Lebowitz & E. Lieb, J. Math. Phys. 8, 1073 (1967);
@@ -106,6 +107,11 @@ class HarmonicChain(Model):
                    dims=("site",)),
         Observable("rll_current", "energy/time", "Rieder–Lebowitz–Lieb N → ∞ heat current"),
     )
+
+    equilibrium = ("drive = 0 (T_left = T_right; explicit T_left, T_right equal): "
+                   "equipartition at the common T, any mass, stiffness, friction")
+    equilibrium_examples = ({"N": 8, "drive": 0.0, "temperature": 2.0},
+                            {"N": 5, "T_left": 0.5, "T_right": 0.5})
 
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """Baths at equal temperature."""

@@ -374,6 +374,9 @@ class NetworkModel(Model):
             values.append(value)
         return np.array(values)
 
+    equilibrium = ("where the rate constants satisfy detailed balance (Wegscheider's condition "
+                   "on every cycle, chemostats included); see the network's own parameters")
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """Detailed balance by Wegscheider's condition (:func:`networks.detailed_balance`)."""
         return detailed_balance(self.network.kinetics(params))

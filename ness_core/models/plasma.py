@@ -301,6 +301,10 @@ class Plasma(Model):
         Observable("normalised_radius", "1", "normalised minor radius r/a", dims=("radius",)),
     )
 
+    equilibrium = ("none: heating P = drive > 0 flows through the plasma to the wall and into "
+                   "radiation at every point (P = 0 is outside the range), and conduction down "
+                   "the temperature gradient always produces entropy")
+
     def cost_estimate(self, params: dict[str, Any]) -> float:
         return 0.05 + 0.5 * params["cells"] / 100
 

@@ -96,6 +96,9 @@ class Qubit(Model):
         *fluctuation_observables("net emitted photon count"),
     )
 
+    equilibrium = "drive = 0 (Ω = 0): the Gibbs state of the bath, any detuning, γ and T"
+    equilibrium_examples = ({"drive": 0.0}, {"drive": 0.0, "temperature": 0.7, "detuning": 0.3})
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """Undriven (Ω = 0): the bath's Gibbs state."""
         return params["drive"] == 0

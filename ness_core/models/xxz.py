@@ -139,6 +139,9 @@ class Xxz(Model):
         *fluctuation_observables("magnetisation injected by the left bath"),
     )
 
+    equilibrium = "drive = 0 (μ = 0, unpolarised baths): the identity/2^L state, any Δ_z, Γ, L"
+    equilibrium_examples = ({"L": 4, "drive": 0.0}, {"L": 3, "drive": 0.0, "anisotropy": 1.5})
+
     def is_equilibrium(self, params: dict[str, Any]) -> bool:
         """Unbiased boundaries (μ = 0): the identity/2^L state."""
         return params["drive"] == 0
