@@ -126,6 +126,8 @@ def assemble(study: Study, paths: Sequence[str | os.PathLike]) -> xr.Dataset:
         take = rows >= 0
         take[take] = ~filled[rows[take]]
         for name, array in out.items():
+            if name not in chunk:  # a chunk written before the observable existed (note)
+                continue
             values = chunk[name].values[take]
             array[(rows[take], *(slice(0, n) for n in values.shape[1:]))] = values
         filled[rows[take]] = True

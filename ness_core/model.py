@@ -173,6 +173,7 @@ def fluctuation_observables(counted: str, unit: str = "1/time") -> tuple[Observa
 
 STATUS = Observable("status", "", "solver status ('ok' or a short reason)", kind=str)
 RESIDUAL = Observable("residual", "1", "norm of the steady-state equation residual")
+NOTE = Observable("note", "", "what an 'ok' point left out ('' if nothing)", kind=str)
 
 
 class Model:
@@ -187,7 +188,9 @@ class Model:
        ``entropy_production`` and ``gap`` (``status`` and ``residual`` are added here).
     4. ``check(params)``: optional cross-parameter validation raising :class:`ParameterError`.
     5. ``solve(params)``: returns a dict with every declared observable; arrays have the
-       declared dims; numerical failure is reported through ``status`` and NaNs.
+       declared dims; numerical failure is reported through ``status`` and NaNs
+       (``status`` exactly ``"ok"`` or a reason, combined by :func:`ness_core.status.combine`;
+       what an ``"ok"`` point left out goes to the optional string ``note``).
     6. ``equilibrium``: one line stating where the model is in equilibrium (``drive = 0``
        with every further force at rest, named) or ``"none: <why>"``; shown by
        ``ness models NAME``. ``is_equilibrium(params)`` is true exactly there, and
@@ -202,6 +205,9 @@ class Model:
     observables: ClassVar[tuple[Observable, ...]]
     equilibrium: ClassVar[str] = "not declared"
     equilibrium_examples: ClassVar[tuple[dict[str, Any], ...]] = ()
+    # True where ``gap`` is signed by design (linearised dynamics about an unstable state);
+    # otherwise evaluate reports a negative gap as a failure (ness_core.status.check_result).
+    signed_gap: ClassVar[bool] = False
 
     @classmethod
     def parameter(cls, name: str) -> Parameter:
@@ -220,9 +226,9 @@ class Model:
 
     @classmethod
     def all_observables(cls) -> tuple[Observable, ...]:
-        """Declared observables plus the mandatory ``residual`` and ``status``."""
+        """Declared observables plus the mandatory ``residual``, ``status`` and ``note``."""
         names = {o.name for o in cls.observables}
-        extra = tuple(o for o in (RESIDUAL, STATUS) if o.name not in names)
+        extra = tuple(o for o in (RESIDUAL, STATUS, NOTE) if o.name not in names)
         return tuple(cls.observables) + extra
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -643,18 +643,36 @@ def _restricted_eigenvalues(kin: Kinetics, stoich: np.ndarray, c: np.ndarray) ->
 
 
 RELAX_TIME = 1e6  # in units of 1/(largest rate constant)
+# Right-hand-side evaluations of one _relax integration; beyond, the last state reached is
+# the start (a stiff or overflowing system, e.g. concentrations of 1e300, otherwise
+# integrates for ever). A converging relaxation takes a few thousand.
+RELAX_MAX_EVALS = 50_000
+
+
+class _RelaxBudget(Exception):
+    """The ODE used up RELAX_MAX_EVALS right-hand-side evaluations."""
 
 
 def _relax(kin: Kinetics, c: np.ndarray) -> np.ndarray:
-    """End point of the mass-action ODE (LSODA) over RELAX_TIME: a start near a stable state."""
+    """End point of the mass-action ODE (LSODA) over RELAX_TIME: a start near a stable state.
+
+    At most ``RELAX_MAX_EVALS`` right-hand-side evaluations; then the last state seen."""
     stoich = kin.stoichiometry.T
+    last, count = [np.asarray(c, float)], [0]
 
     def rhs(_: float, x: np.ndarray) -> np.ndarray:
+        count[0] += 1
+        if count[0] > RELAX_MAX_EVALS:
+            raise _RelaxBudget
+        last[0] = x
         vp, vm = kin.one_way_rates(np.maximum(x, 0.0))
         return stoich @ (vp - vm)
 
     t_end = RELAX_TIME / max(float(np.max(np.concatenate((kin.k_plus, kin.k_minus)))), 1e-300)
-    sol = solve_ivp(rhs, (0.0, t_end), c, method="LSODA", rtol=1e-8, atol=1e-12)
+    try:
+        sol = solve_ivp(rhs, (0.0, t_end), c, method="LSODA", rtol=1e-8, atol=1e-12)
+    except _RelaxBudget:
+        return np.maximum(last[0], 0.0)
     return np.maximum(sol.y[:, -1], 0.0)
 
 

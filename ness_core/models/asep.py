@@ -36,7 +36,7 @@ Methods (``method``):
 * ``formula``: TASEP only (q = gamma = delta = 0). Current J = Z_{L−1}/Z_L from the exact
   partition function of Derrida, Evans, Hakim and Pasquier, evaluated in log space (any L);
   the density profile from their finite-L formula, O(L²), for L <= ``FORMULA_PROFILE_MAX_L``
-  (NaN beyond, said in ``status``). ``residual`` = 0 and ``gap`` = NaN.
+  (NaN beyond, said in ``note``). ``residual`` = 0 and ``gap`` = NaN.
 * ``mc``: continuous-time Monte Carlo (numba kernel, see :func:`simulate`), run for
   ``sweeps`` units of time 1/p after a start from the phase's bulk density; the first
   ``MC_BURN_IN`` fraction is discarded and the rest split into ``MC_BATCHES`` batches, whose
@@ -85,6 +85,7 @@ from scipy.special import gammaln, logsumexp
 from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
+from ness_core.status import OK, combine
 
 EXACT_MAX_L = 20
 FORMULA_PROFILE_MAX_L = 2_000
@@ -252,8 +253,7 @@ def _solve_exact(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, Any]
     if params["fluctuations"] and status == "ok":
         cumulants = generator.current_cumulants(bond_weights(generator, L), state)
         variance, correlation = cumulants.variance, density_correlation(p, L)
-        if cumulants.status != "ok":
-            status = cumulants.status
+        status = combine(status, cumulants.status)
     return {
         "current": float(np.mean(bond_currents(p, L, rates))),
         "current_stderr": 0.0,
@@ -342,12 +342,12 @@ def dehp_profile(L: int, alpha: float, beta: float) -> np.ndarray:
 
 
 def _solve_formula(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, Any]:
-    status = "ok"
+    note = ""
     if L <= FORMULA_PROFILE_MAX_L:
         profile = dehp_profile(L, rates.alpha, rates.beta)
     else:
         profile = np.full(L, math.nan)
-        status = f"ok; density_profile not computed for L > {FORMULA_PROFILE_MAX_L} (O(L^2))"
+        note = f"density_profile not computed for L > {FORMULA_PROFILE_MAX_L} (O(L^2))"
     return {
         "current": dehp_current(L, rates.alpha, rates.beta),
         "current_stderr": 0.0,
@@ -356,7 +356,8 @@ def _solve_formula(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, An
         "current_variance": math.nan,
         "density_correlation": np.empty((0, 0)),
         "residual": 0.0,
-        "status": status,
+        "status": OK,
+        "note": note,
     }
 
 

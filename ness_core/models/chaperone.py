@@ -46,6 +46,7 @@ import numpy as np
 from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter
 from ness_core.networks import CMEResult, parse_network, solve_cme
+from ness_core.status import combine
 
 NETWORK = parse_network({
     "species": {
@@ -148,7 +149,7 @@ class Chaperone(Model):
         p = driven.probabilities @ driven.states  # one molecule: occupation = probability
         p_eq = equilibrium.probabilities @ equilibrium.states
         index = {s: i for i, s in enumerate(STATES)}
-        status = driven.status if driven.status != "ok" else equilibrium.status
+        status = combine(driven.status, equilibrium.status)
         return {
             "current": float(sum(driven.forward_flux[r] - driven.backward_flux[r]
                                  for r in HYDROLYSIS)),

@@ -58,6 +58,7 @@ from ness_core.networks import (
     parse_network,
     stochastic_steady_state,
 )
+from ness_core.status import combine
 
 NETWORK = parse_network({
     "species": {"G": {"mu0": 0.0}, "L": {"mu0": "(dG0 - drive) / 2"}},
@@ -166,7 +167,9 @@ class Chemostat(Model):
             return {**out, **_nan_core(), "n_stable": 0.0, "status": det.status}
         steady = det.states[0]
         out["n_stable"] = float(det.n_stable)
-        status = "ok" if det.n_stable == 1 else f"{det.n_stable} stable states"
+        # multistability is data (n_stable, note); no stable state at all is a failure
+        status = "0 stable states" if det.n_stable == 0 else "ok"
+        note = "" if det.n_stable <= 1 else f"{det.n_stable} stable states"
         if params["form"] == "deterministic":
             vp, vm = kin.one_way_rates(steady.concentrations)
             return {**out, "current": vp[GLYCOLYSIS] - vm[GLYCOLYSIS],
@@ -175,7 +178,7 @@ class Chemostat(Model):
                     "lactate_internal": steady.concentrations[1],
                     "boundary_probability": math.nan, "n_states": math.nan,
                     "current_error": math.nan, "entropy_production_error": math.nan,
-                    "residual": steady.residual, "status": status}
+                    "residual": steady.residual, "status": status, "note": note}
         omega = params["volume"]
         start = np.round(omega * steady.concentrations).astype(int)
         st = stochastic_steady_state(
@@ -188,7 +191,7 @@ class Chemostat(Model):
                 "boundary_probability": st.boundary_probability, "n_states": st.n_states,
                 "current_error": st.net_flux_error[GLYCOLYSIS],
                 "entropy_production_error": st.entropy_production_error,
-                "residual": st.residual, "status": st.status if st.status != "ok" else status}
+                "residual": st.residual, "status": combine(st.status, status), "note": note}
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         """CME: :func:`networks.cme_seconds` of the box around Ω·c; Gillespie ~2.5e-7 s per

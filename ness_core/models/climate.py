@@ -26,6 +26,7 @@ import numpy as np
 
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
+from ness_core.status import OK
 
 STATES = ("W", "C", "I")
 CLOCKWISE = ((0, 1), (1, 2), (2, 0))  # W→C, C→I, I→W
@@ -55,9 +56,11 @@ class Climate(Model):
     slowest mode), ``affinity`` (cycle affinity from the rates, k_B), ``p_warm``,
     ``p_cool``, ``p_icy``; with ``fluctuations=true`` also ``current_variance``
     (lim Var(Q_t)/t, 1/time), ``fano_factor`` (D/|J|) and ``tur_ratio`` (D·σ/J²), NaN
-    otherwise. Rates spanning more than the floating-point range (very low
-    temperature) are rescaled by their largest value, which leaves the populations unchanged
-    and multiplies currents and gap back afterwards.
+    otherwise. Rates are rescaled by their largest value, which leaves the populations
+    unchanged and multiplies currents and gap back afterwards; where they still span more
+    than the floating-point range (very low temperature, huge energies) the exact
+    three-state solution is evaluated in log space instead (``_solve_in_logs``), and
+    ``affinity`` always comes straight from the log rates.
     """
 
     name = "climate"
@@ -109,16 +112,16 @@ class Climate(Model):
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         source, target, log_rate = climate_rates(params)
+        # A = Σ ln k_cw − Σ ln k_ccw straight from the log rates: exact at any temperature
+        affinity = float(np.sum(log_rate[0::2]) - np.sum(log_rate[1::2]))
         scale = float(log_rate.max())
         rate = np.exp(log_rate - scale)
-        status = "ok"
         if np.any(rate == 0.0):
-            status = "rates span more than the floating-point range"
+            return _solve_in_logs(source, target, log_rate, affinity, params["fluctuations"])
         generator = MarkovGenerator(len(STATES), source, target, rate)
         state = generator.stationary(method="direct")
         p = state.probabilities
         spectrum = generator.spectral_gap(method="dense")
-        ((cycle, affinity),) = generator.cycle_affinities()
         unit = math.exp(scale)
         current = generator.current(p, 0, 1) * unit
         sigma = generator.entropy_production(p) * unit
@@ -131,17 +134,63 @@ class Climate(Model):
             "entropy_production": sigma,
             "gap": spectrum.gap * unit,
             "gap_imag": spectrum.imag * unit,
-            "affinity": _clockwise(cycle) * affinity,
+            "affinity": affinity,
             "p_warm": p[0],
             "p_cool": p[1],
             "p_icy": p[2],
             **current_fluctuations(current, variance, sigma),
             "residual": state.residual,
-            "status": status if state.status == "ok" else state.status,
+            "status": state.status,
         }
 
 
-def _clockwise(cycle: list[int]) -> float:
-    """+1 if the solver's cycle runs W→C→I, −1 if it runs the other way round."""
-    i = cycle.index(0)
-    return 1.0 if cycle[(i + 1) % len(cycle)] == 1 else -1.0
+def _solve_in_logs(source: np.ndarray, target: np.ndarray, log_rate: np.ndarray,
+                   affinity: float, fluctuations: bool) -> dict[str, Any]:
+    """The exact three-state solution in log space, for rates spanning > 1e±308.
+
+    Kirchhoff's matrix-tree theorem: p_r ∝ Σ over the three spanning trees directed into r
+    of the product of their rates, summed as log-sum-exp. J = k_WC p_W − k_CW p_C from the
+    log fluxes; σ = J·A (unicyclic network). The nonzero eigenvalues of a three-state
+    generator solve λ² + aλ + b = 0, a = Σ rates, b = Σ_r (tree weight into r), so the gap is
+    2b/(a + √(a² − 4b)) (real roots, stable form) or a/2 with frequency √(4b − a²)/2. Values
+    below the smallest double (e.g. J ~ e^−1000 at temperature 0.001) come out as 0; the
+    current's variance (group inverse of the rate matrix) is not computed here (``note``).
+    """
+    lk = np.full((3, 3), -np.inf)
+    lk[source, target] = log_rate
+    log_tree = np.empty(3)
+    for r in range(3):
+        a, b = (s for s in range(3) if s != r)
+        log_tree[r] = np.logaddexp.reduce([lk[a, r] + lk[b, r], lk[a, b] + lk[b, r],
+                                           lk[b, a] + lk[a, r]])
+    log_total = float(np.logaddexp.reduce(log_tree))
+    log_p = log_tree - log_total
+    p = np.exp(log_p)
+    forward, backward = lk[0, 1] + log_p[0], lk[1, 0] + log_p[1]
+    high, low = max(forward, backward), min(forward, backward)
+    current = math.copysign(math.exp(high) * -math.expm1(low - high), forward - backward)
+    scale = float(log_rate.max())
+    a = float(np.sum(np.exp(log_rate - scale)))  # Σ rates / e^scale, >= 1
+    log_b = log_total - 2 * scale  # ln(b / e^(2 scale))
+    disc = a * a - 4 * math.exp(log_b)
+    if disc >= 0:
+        gap = math.exp(math.log(2) + log_b - math.log(a + math.sqrt(disc)) + scale)
+        imag = 0.0
+    else:
+        gap, imag = a / 2 * math.exp(scale), math.sqrt(-disc) / 2 * math.exp(scale)
+    sigma = current * affinity if current != 0 else 0.0
+    return {
+        "current": current,
+        "entropy_production": sigma,
+        "gap": gap,
+        "gap_imag": imag,
+        "affinity": affinity,
+        "p_warm": p[0],
+        "p_cool": p[1],
+        "p_icy": p[2],
+        **current_fluctuations(current, math.nan, sigma),
+        "residual": 0.0,
+        "status": OK,
+        "note": ("current_variance not computed: rates span more than the floating-point "
+                 "range" if fluctuations else ""),
+    }

@@ -104,6 +104,7 @@ from ness_core.solvers.continuum import (
     spectral_gap,
 )
 from ness_core.solvers.nernst_planck import NernstPlanckProblem, Species
+from ness_core.status import combine
 
 FARADAY = constants.e * constants.N_A  # C/mol (exact in SI 2019)
 STANDARD_CONCENTRATION = 1000.0  # c° = 1 mol/L in mol/m³
@@ -357,5 +358,5 @@ class Corrosion(Model):
             "concentration_profile": problem.grid.sample(c, points),
             "potential_profile": problem.grid.sample(thermal * psi, points),
             "residual": state.residual,
-            "status": state.status if state.status != "ok" else grid.status,
+            "status": combine(state.status, grid.status),
         }

@@ -52,6 +52,7 @@ from ness_core.model import (
     two_bath_temperatures,
 )
 from ness_core.solvers.gaussian import QuadraticGenerator, clausius_entropy_production
+from ness_core.status import combine
 
 
 def rll_current(mass: float, stiffness: float, friction: float, delta_t: float) -> float:
@@ -144,7 +145,7 @@ class HarmonicChain(Model):
                                             tol=1e-10 * lam / m * max(t_left, t_right, 1e-300))
         status = state.status
         if sigma < -1e-8 * abs(current) * sum(1 / t for t in (t_left, t_right) if t > 0):
-            status = f"second law violated: σ = {sigma:.3g}"
+            status = combine(status, f"second law violated: σ = {sigma:.3g}")
         return {
             "current": current,
             "entropy_production": sigma,

@@ -60,6 +60,7 @@ from ness_core.solvers.lindblad import (
     thermal_affinity,
 )
 from ness_core.solvers.markov import current_fluctuations
+from ness_core.status import combine
 
 CUTOFF_TOL = 1e-12  # largest population allowed in the top Fock level
 MIN_CUTOFF = 12
@@ -181,15 +182,14 @@ class Kerr(Model):
             if state.status != "ok" or top < CUTOFF_TOL or not automatic or cutoff == MAX_CUTOFF:
                 break
             cutoff = min(MAX_CUTOFF, math.ceil(1.5 * cutoff))
-        status = state.status
-        if status == "ok" and not top < CUTOFF_TOL:
+        cutoff_status = "ok"
+        if not top < CUTOFF_TOL:
             which = "fock_cutoff" if not automatic else "maximal cutoff"
-            status = (f"{which} {cutoff} too small: top Fock population {top:.1e} "
-                      f">= {CUTOFF_TOL:.0e}")
+            cutoff_status = (f"{which} {cutoff} too small: top Fock population {top:.1e} "
+                             f">= {CUTOFF_TOL:.0e}")
         spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
                                 modes=params["gap_modes"])
-        if status == "ok":
-            status = spectrum.status
+        status = combine(state.status, cutoff_status, spectrum.status)
         rho = state.rho
         photons = float(np.real(np.sum(number.diagonal() * rho.diagonal())))
         n_th = bose_occupation(params["omega0"], params["temperature"])
@@ -201,7 +201,7 @@ class Kerr(Model):
             emitted = [-charge_transfer(j, number.diagonal()) for j in jumps]
             counting = current_cumulants(liouvillian, state, jumps, emitted, STEADY_SOLVER)
             counting_mean, variance = counting.mean, counting.variance
-            status = status if counting.status == "ok" else counting.status
+            status = combine(status, counting.status)
         return {
             "current": params["kappa"] * (photons - n_th),
             "emitted_photon_flux": params["kappa"] * photons,

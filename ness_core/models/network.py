@@ -40,7 +40,7 @@ Observables: ``current`` (net flux of the ``current`` reaction per volume, c°/t
 ``entropy_production`` (k_B/time per c°-volume), ``gap`` (1/time; NaN from simulation),
 ``concentration_<S>`` for every dynamic species (c°; CME/simulation means ⟨n⟩/Ω),
 ``flux_<r>`` for every reaction (net flux, c°/time), ``n_stable`` (stable deterministic
-steady states found; ≥ 2 is multistability, also reported in ``status``),
+steady states found; ≥ 2 is multistability, also said in ``note``),
 ``boundary_probability`` and ``n_states`` (CME truncation), ``current_error`` and
 ``entropy_production_error`` (Gillespie standard errors; NaN otherwise), ``solver``.
 
@@ -88,6 +88,7 @@ from ness_core.networks import (
     parse_network,
     stochastic_steady_state,
 )
+from ness_core.status import combine
 
 PREFIX = "network:"
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -395,7 +396,8 @@ class NetworkModel(Model):
                     "status": det.status}
         steady = det.states[0] if not extra else min(
             det.states, key=lambda s: float(np.linalg.norm(s.concentrations - extra[0])))
-        status = "ok" if det.n_stable <= 1 else f"{det.n_stable} stable states"
+        status = "ok"  # multistability is data (n_stable, note), not a failure
+        note = "" if det.n_stable <= 1 else f"{det.n_stable} stable states"
         current = list(self.spec["reactions"]).index(self.spec["current"])
         species, reactions = list(self.spec["species"]), list(self.spec["reactions"])
         if params["form"] == "deterministic":
@@ -404,7 +406,8 @@ class NetworkModel(Model):
                    "entropy_production": flux_entropy_production(vp, vm), "gap": steady.gap,
                    "boundary_probability": math.nan, "n_states": math.nan,
                    "current_error": math.nan, "entropy_production_error": math.nan,
-                   "residual": steady.residual, "solver": "deterministic", "status": status}
+                   "residual": steady.residual, "solver": "deterministic", "status": status,
+                   "note": note}
             mean, net = steady.concentrations, vp - vm
         else:
             omega = params["volume"]
@@ -419,7 +422,7 @@ class NetworkModel(Model):
                    "n_states": st.n_states, "current_error": st.net_flux_error[current],
                    "entropy_production_error": st.entropy_production_error,
                    "residual": st.residual, "solver": st.method,
-                   "status": st.status if st.status != "ok" else status}
+                   "status": combine(st.status, status), "note": note}
             mean = st.mean
         out.update({f"concentration_{s}": float(v) for s, v in zip(species, mean, strict=True)})
         out.update({f"flux_{r}": float(v) for r, v in zip(reactions, net, strict=True)})

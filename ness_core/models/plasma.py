@@ -79,6 +79,7 @@ from ness_core.solvers.continuum import (
     refine_grid,
     spectral_gap,
 )
+from ness_core.status import combine
 
 BRANCHES = ("upper", "middle", "lower")
 # The S-curve is traced from P_top = TOP_FACTOR·max(n²L₀, κ₀ T_wall^(a+1)) (radiation at
@@ -246,6 +247,7 @@ class Plasma(Model):
     """
 
     name = "plasma"
+    signed_gap = True  # gap < 0 on the unstable middle branch (not a failure)
     summary = "tokamak radial power balance: Spitzer conduction, radiative-collapse fold"
     parameters = (
         Parameter("drive", 60.0, "power density", "volume-averaged heating power P",
@@ -334,7 +336,7 @@ class Plasma(Model):
         u, power = point["u"], point["power"]
         t = problem.full(u)
         heating = point["scalars"]["heating_power"]
-        status = point["status"] if point["status"] != "ok" else grid.status
+        status = combine(point["status"], grid.status)
         return base | point["scalars"] | {
             "branch_label": point["label"],
             "grid_error": grid.error,

@@ -44,6 +44,7 @@ from ness_core.solvers.lindblad import (
     thermal_affinity,
 )
 from ness_core.solvers.markov import current_fluctuations
+from ness_core.status import combine
 
 SIGMA_MINUS = sp.csr_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]))  # |g⟩⟨e|, basis (g, e)
 SIGMA_EE = sp.csr_matrix(np.diag([0.0, 1.0]))
@@ -113,13 +114,13 @@ class Qubit(Model):
         heat = -params["omega0"] * emission
         sigma = entropy_production([heat], [thermal_affinity(params["temperature"])],
                                    atol=FLOW_ATOL * params["gamma"] * params["omega0"])
-        status = state.status if state.status != "ok" else spectrum.status
+        status = combine(state.status, spectrum.status)
         variance = np.nan
         if params["fluctuations"]:
             emitted = [-charge_transfer(j, SIGMA_EE.diagonal()) for j in jumps]
             counting = current_cumulants(liouvillian, state, jumps, emitted)
             variance = counting.variance
-            status = status if counting.status == "ok" else counting.status
+            status = combine(status, counting.status)
         # round-off without drive (J = 0 and, the count being bounded, D = 0): exact zeros,
         # so the Fano factor is NaN there rather than a ratio of two round-off errors
         tiny = FLOW_ATOL * params["gamma"]

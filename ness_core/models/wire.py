@@ -104,6 +104,7 @@ from ness_core.solvers.gaussian import (
     lead_steady_state,
     running_wave_occupations,
 )
+from ness_core.status import combine
 
 # Fermi tails beyond this many temperatures from μ_b are below e^-40 and left out of quad.
 FERMI_WINDOW = 40.0
@@ -254,11 +255,11 @@ class Wire(Model):
         entropy_scale = sum(abs(j) / tb for j, tb in ((heat_left, t_left), (heat_right, t_right))
                             if tb > 0)
         if sigma < -1e-8 * max(entropy_scale, 1e-300) - 1e-12 * gamma:
-            status = f"second law violated by the {params['bath']} bath model: σ = {sigma:.3g}"
+            status = combine(status, f"second law violated by the {params['bath']} bath model: "
+                                     f"σ = {sigma:.3g}")
         _, right_movers, left_movers = running_wave_occupations(rho)
         landauer, landauer_heat, quad_status = landauer_currents(n, t, eps, gamma, leads)
-        if status == "ok" and quad_status != "ok":
-            status = quad_status
+        status = combine(status, quad_status)
         return {
             "current": current,
             "heat_current_left": heat_left,
