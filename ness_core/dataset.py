@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from ness_core.api import evaluate
+from ness_core.chunk_files import atomic_path, write_digest
 from ness_core.model import Model
 from ness_core.models import get_model
 from ness_core.sweep import Study
@@ -77,18 +77,19 @@ def _with_dim_coords(ds: xr.Dataset, skip: Sequence[str]) -> xr.Dataset:
     return ds
 
 
-def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> None:
-    """Write ``ds`` with the netCDF4 engine to a temporary file and rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike, digest: bool = False) -> None:
+    """Write ``ds`` with the netCDF4 engine to a temporary file and rename it to ``path``.
+
+    Through :func:`~ness_core.chunk_files.atomic_path`: the file gets mode
+    ``0o666 & ~umask``, and a full disk raises
+    :class:`~ness_core.chunk_files.DiskFullError` naming ``path`` (also before writing,
+    when less than the data's size is free). With ``digest`` (chunk results) the file's
+    digest is written beside it before the rename (:func:`~ness_core.chunk_files.write_digest`).
+    """
+    with atomic_path(path, need_bytes=int(ds.nbytes)) as tmp:
         ds.to_netcdf(tmp, engine=ENGINE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if digest:
+            write_digest(tmp, path)
 
 
 def read_netcdf(path: str | os.PathLike) -> xr.Dataset:

@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from ness_core.chunk_files import atomic_write
 from ness_core.dataset import read_netcdf
 from ness_core.models import get_model
 
@@ -223,9 +224,5 @@ def assemble_report(entries: Sequence[Mapping[str, Any]], sections: Sequence[str
 
 
 def write_report(text: str, path: str | os.PathLike) -> None:
-    """Write the HTML text to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write the text (UTF-8) to ``path`` atomically (:func:`.chunk_files.atomic_write`)."""
+    atomic_write(path, text)

@@ -346,9 +346,15 @@ def check_memory(study: Study, limit_mb: float | None) -> float | None:
 
 
 def plan_study(study: Study, directory: str | os.PathLike,
-               cores: int | None = None) -> list[Chunk]:
-    """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks."""
-    manifests, computed = existing_chunks(directory)
+               cores: int | None = None, verify: bool = True) -> list[Chunk]:
+    """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks.
+
+    With ``verify`` (the run's own planning; a cluster job re-parsing the workflow skips it)
+    corrupt chunk results and unreadable manifests are moved aside and planned again
+    (:func:`~ness_core.chunk_files.existing_chunks`). A directory that cannot be written
+    raises :class:`~ness_core.chunk_files.OutputError` naming it.
+    """
+    manifests, computed = existing_chunks(directory, verify=verify, repair=verify)
     chunks = plan_chunks(study, study.points(), manifests, computed, cores)
     for chunk in chunks:
         if chunk.id not in manifests:
@@ -385,7 +391,10 @@ class StudyPlan:
 
 def summarize(study: Study, directory: str | os.PathLike,
               cores: int | None = None) -> StudyPlan:
-    """Plan ``study`` against ``directory`` like :func:`plan_study`, writing nothing."""
+    """Plan ``study`` against ``directory`` like :func:`plan_study`, writing nothing.
+
+    Corrupt chunk results are reported on stderr and counted as still to compute.
+    """
     manifests, computed = existing_chunks(directory)
     points = study.points()
     chunks = plan_chunks(study, points, manifests, computed, cores)

@@ -16,11 +16,26 @@ def load_studies(config):
 
 
 STUDIES = load_studies(config)
-# Chunk ids per study; manifests of new chunks are written here, before any job runs.
-CHUNKS = {
-    name: [chunk.id for chunk in sweep.plan_study(study, Path("results", name, "chunks"))]
-    for name, study in STUDIES.items()
-}
+
+
+def plan_chunks(studies):
+    """Chunk ids per study; manifests of new chunks are written here, before any job runs.
+
+    The run's own planning (not a cluster job re-parsing this file) moves corrupt chunk
+    results and unreadable manifests aside, so their points are computed again; an
+    unwritable results/ stops the run with one line naming the directory.
+    """
+    try:
+        return {
+            name: [chunk.id for chunk in sweep.plan_study(
+                study, Path("results", name, "chunks"), verify=workflow.is_main_process)]
+            for name, study in studies.items()
+        }
+    except OSError as error:
+        sys.exit(f"error: {error}")
+
+
+CHUNKS = plan_chunks(STUDIES)
 FIGURES = {
     name: {configs.figure_name(fig): fig for fig in study.figures}
     for name, study in STUDIES.items()

@@ -5,6 +5,9 @@ rule gather:
     input:
         chunk_files,
     output:
+        # not update(): Snakemake 9.27 would keep the previous dataset during the job, but
+        # after a failed job it records the restored old file as the new job's output, up to
+        # date for the new config (tests/test_faults.py)
         "results/{study}/dataset.nc",
     params:
         # the study spec: a changed grid (even one with fewer points) rebuilds the dataset

@@ -2,15 +2,15 @@
 
 Snakemake ``script:`` of rule ``figure``. The figure spec is ``params.spec``, one entry of
 the study's ``figures:`` list with the schema's defaults filled in. Both files are drawn
-under temporary names and renamed into place, so a killed job leaves no partial figure.
+under temporary names and renamed into place (``atomic_path``), so a killed job leaves no
+partial figure.
 """
 
 import logging
-import os
 import sys
-from pathlib import Path
 
 from ness_core import dataset, plots
+from ness_core.chunk_files import atomic_path
 
 
 def main(snakemake) -> None:
@@ -18,12 +18,10 @@ def main(snakemake) -> None:
     spec = snakemake.params.spec
     logging.info("figure %s of study %s: %s", snakemake.wildcards.figure,
                  snakemake.wildcards.study, spec)
-    outputs = [Path(snakemake.output.png), Path(snakemake.output.pdf)]
-    # same suffix, so matplotlib picks the format from the temporary name
-    temporary = [p.with_name(f".{p.stem}.tmp{p.suffix}") for p in outputs]
-    plots.draw(ds, spec, temporary)
-    for tmp, path in zip(temporary, outputs, strict=True):
-        os.replace(tmp, path)
+    # temporary names end in .png / .pdf, so matplotlib picks the format from them
+    with (atomic_path(snakemake.output.png, suffix=".png") as png,
+          atomic_path(snakemake.output.pdf, suffix=".pdf") as pdf):
+        plots.draw(ds, spec, [png, pdf])
 
 
 if __name__ == "__main__":

@@ -7,14 +7,23 @@ the grid no longer wants are left out. Chunk files are streamed one at a time.
 
 import logging
 import sys
+from pathlib import Path
 
-from ness_core import configs, dataset, sweep
+from ness_core import chunk_files, configs, dataset, sweep
 
 
 def main(snakemake) -> None:
     study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
     logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(snakemake.input),
                  tuple(study.axes), study.shape)
+    for path in snakemake.input:  # every byte against its digest, before reading any
+        manifest = chunk_files.read_manifest(Path(path).with_suffix(".json"))
+        problem = chunk_files.verify_chunk(path, [p["id"] for p in manifest["points"]],
+                                           full=True)
+        if problem is not None:
+            moved = chunk_files.move_aside(path)
+            raise chunk_files.OutputError(f"chunk result {path} is corrupt ({problem}); "
+                                          f"moved aside to {moved.name}, rerun to recompute it")
     ds = dataset.assemble(study, list(snakemake.input))
     not_ok = int((ds["status"].values != "ok").sum())
     logging.info("assembled %d points, %d with status != ok", ds["status"].size, not_ok)
@@ -27,4 +36,9 @@ if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
-    main(snakemake)  # noqa: F821
+    try:
+        main(snakemake)  # noqa: F821
+    except chunk_files.OutputError as error:  # corrupt chunk, full disk: one line
+        logging.error("%s", error)
+        print(f"error: {error}", file=sys.__stderr__)  # the log may be on the full disk
+        sys.exit(1)

@@ -16,11 +16,13 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 
-from ness_core import dataset, sweep  # noqa: E402
+from ness_core import chunk_files, dataset, sweep  # noqa: E402
 from ness_core.models.network import short_name  # noqa: E402
 
 
 def main(snakemake) -> None:
+    # a full disk fails here, before the work (a retry then fails at once, not after it)
+    chunk_files.check_free_space(os.path.dirname(snakemake.output[0]))
     manifest = sweep.read_manifest(snakemake.input.manifest)
     n = len(manifest["points"])
     logging.info("chunk %s of study %s: %d points of model %s",
@@ -34,11 +36,16 @@ def main(snakemake) -> None:
     peak_mb = sweep.process_peak_mb()
     ds.attrs.update(chunk=manifest["chunk"], study=manifest["study"],
                     model=manifest["model"], seconds=seconds, peak_rss_mb=peak_mb)
-    dataset.write_netcdf(ds, snakemake.output[0])
+    dataset.write_netcdf(ds, snakemake.output[0], digest=True)
 
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
-    main(snakemake)  # noqa: F821
+    try:
+        main(snakemake)  # noqa: F821
+    except chunk_files.OutputError as error:  # full disk, unwritable directory: one line
+        logging.error("%s", error)
+        print(f"error: {error}", file=sys.__stderr__)  # the log may be on the full disk
+        sys.exit(1)
