@@ -415,6 +415,11 @@ def newton_path(problem: SteadyProblem, u0: np.ndarray, lam0: float, lam: float,
                        f"{at:.6g})")
 
 
+# ARPACK restarts of spectral_gap's sparse path; beyond, ArpackNoConvergence (a RuntimeError,
+# recorded by evaluate as the point's status).
+GAP_MAXITER = 1000
+
+
 def spectral_gap(problem: SteadyProblem, u: np.ndarray, lam: float) -> float:
     """−max Re λ_k of J v = λ M v at the steady state u (1/time); < 0 if unstable.
 
@@ -429,13 +434,14 @@ def spectral_gap(problem: SteadyProblem, u: np.ndarray, lam: float) -> float:
         return float(-np.max(vals[np.isfinite(vals)].real))
     if np.all(mass > 0):
         vals = spla.eigs(jac, k=4, M=sp.diags(mass).tocsc(), sigma=0.0, which="LM",
-                         return_eigenvectors=False, tol=1e-12)
+                         return_eigenvectors=False, tol=1e-12, maxiter=GAP_MAXITER)
         return float(-np.max(vals.real))
     lu = spla.splu(sp.csc_matrix(jac))
     operator = spla.LinearOperator(jac.shape, matvec=lambda x: lu.solve(mass * x),
                                    dtype=float)
     start = np.where(mass > 0, 1.0, 0.0)  # reproducible Arnoldi start in the dynamic subspace
-    mu = spla.eigs(operator, k=4, which="LM", return_eigenvectors=False, tol=1e-12, v0=start)
+    mu = spla.eigs(operator, k=4, which="LM", return_eigenvectors=False, tol=1e-12, v0=start,
+                   maxiter=GAP_MAXITER)
     mu = mu[np.abs(mu) > 0]
     return float(-np.max((1.0 / mu).real))
 

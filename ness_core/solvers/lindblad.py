@@ -807,6 +807,7 @@ def scgf(liouvillian: Liouvillian, counted: Sequence, weights: ArrayLike,
             lam = scipy.linalg.eigvals(tilted.toarray())
         else:
             lam = spla.eigs(tilted, k=1, which="LR", return_eigenvectors=False,
+                            maxiter=10 * ARNOLDI_MAXITER,
                             v0=np.random.default_rng(0).standard_normal(liouvillian.size))
         out[index] = lam.real.max()
     return out

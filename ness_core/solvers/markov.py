@@ -767,6 +767,10 @@ STATIONARY_METHODS: dict[str, Callable[[MarkovGenerator, float], StationaryState
 ARNOLDI_K = 6  # eigenvalues of smallest modulus found in shift-invert mode
 ARNOLDI_NCV = 20  # Krylov basis size of the rightmost-eigenvalue mode
 ARNOLDI_TOL = 1e-10  # relative accuracy of the Ritz values
+# ARPACK restarts allowed (scipy's default is 10·n, unbounded in practice at 2^20 states);
+# the measured 2^20-state gap needs ~1700 products, i.e. ~100 restarts of ARNOLDI_NCV
+# vectors. Reaching it raises ArpackNoConvergence, a RuntimeError: the point's status.
+ARNOLDI_MAXITER = 3000
 
 
 def _gap_dense(gen: MarkovGenerator) -> SpectralGap:
@@ -780,7 +784,7 @@ def _gap_arnoldi(gen: MarkovGenerator) -> SpectralGap:
     else:
         lam = spla.eigs(gen.matrix.tocsr(), k=3, which="LR", ncv=min(ARNOLDI_NCV, gen.n_states),
                         tol=ARNOLDI_TOL, v0=_arnoldi_start(gen.n_states),
-                        return_eigenvectors=False)
+                        maxiter=ARNOLDI_MAXITER, return_eigenvectors=False)
         lam = np.delete(lam, np.argmin(np.abs(lam)))
     return _slowest_mode(lam, "arnoldi")
 
@@ -800,7 +804,7 @@ def _shift_invert_eigenvalues(gen: MarkovGenerator) -> np.ndarray:
 
     op = spla.LinearOperator((n, n), matvec=group_inverse, dtype=float)
     mu = spla.eigs(op, k=min(ARNOLDI_K, n - 2), which="LM", tol=ARNOLDI_TOL,
-                   v0=_arnoldi_start(n), return_eigenvectors=False)
+                   maxiter=ARNOLDI_MAXITER, v0=_arnoldi_start(n), return_eigenvectors=False)
     return 1.0 / mu
 
 
@@ -841,7 +845,8 @@ def _scgf_arnoldi(gen: MarkovGenerator, weight: np.ndarray, fields: np.ndarray) 
     start = np.full(gen.n_states, 1.0 / gen.n_states)
     for k, s in enumerate(fields):
         lam, vec = spla.eigs(gen.tilted_matrix(weight, s).tocsr(), k=1, which="LR",
-                             ncv=min(ARNOLDI_NCV, gen.n_states - 1), tol=ARNOLDI_TOL, v0=start)
+                             ncv=min(ARNOLDI_NCV, gen.n_states - 1), tol=ARNOLDI_TOL, v0=start,
+                             maxiter=ARNOLDI_MAXITER)
         out[k] = lam[0].real
         start = np.abs(vec[:, 0])  # the Perron vector has one sign
     return out
