@@ -247,3 +247,33 @@ def test_measured_cost_survives_failing_points():
                   axes={"temperature": [0.001, 1e-300, 1.0]}, fixed={"barrier": 1e300})
     seconds = measured_cost(study, study.points())
     assert math.isfinite(seconds) and seconds >= 0
+
+
+def test_chunk_with_failing_and_partial_points_goes_on(tmp_path):
+    """A chunk holding a point whose solve raises and one that needed a note still gives
+    one dataset, strings intact through netCDF."""
+    from ness_core.dataset import compute_chunk, read_netcdf, write_netcdf
+
+    points = [{"id": "a", "params": {"temperature": 0.001, "fluctuations": True}},
+              {"id": "b", "params": {"drive": 1e300}},
+              {"id": "c", "params": {}}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = compute_chunk({"model": "climate", "points": points})
+    write_netcdf(ds, tmp_path / "chunk.nc")
+    back = read_netcdf(tmp_path / "chunk.nc")
+    status = [str(s) for s in back["status"].values]
+    assert status[0] == OK and status[2] == OK and status[1].startswith("failed:")
+    assert "current_variance not computed" in str(back["note"].values[0])
+    assert math.isnan(float(back["current"].values[1]))
+
+
+def test_assemble_reads_chunks_written_before_note_existed(tmp_path):
+    from ness_core.dataset import assemble, compute_chunk, write_netcdf
+
+    study = Study(name="old", model="climate", axes={"drive": [0.0, 1.0]}, fixed={})
+    points = [{"id": p.id, "params": p.params} for p in study.points()]
+    old = compute_chunk({"model": "climate", "points": points}).drop_vars("note")
+    write_netcdf(old, tmp_path / "old.nc")
+    ds = assemble(study, [tmp_path / "old.nc"])
+    assert list(ds["note"].values) == ["", ""] and list(ds["status"].values) == [OK, OK]
