@@ -279,6 +279,7 @@ class Wire(Model):
             "residual": state.residual,
             "status": status,
         }
+            "note": state.note,
 
 
 def landauer_currents(n: int, hopping: float, onsite: float, coupling: float,

@@ -71,12 +71,15 @@ class GaussianState:
         Max-norm of the steady-state equation residual, relative to the source's max-norm.
     status : str
         ``"ok"`` or a short reason.
+    note : str
+        What an ``"ok"`` solve did differently (e.g. a fallback method); ``""`` if nothing.
     """
 
     correlation: np.ndarray
     rapidities: np.ndarray
     residual: float
     status: str
+    note: str = ""
 
     @property
     def gap(self) -> float:
@@ -270,11 +273,11 @@ def lead_steady_state(h: ArrayLike, leads: Sequence[Lead], occupations: str = "f
     weight = np.sum(np.abs(couplings) ** 2, axis=1)
     if np.any(weight < DARK_MODE_TOL * np.max(weight)):
         raise np.linalg.LinAlgError("a mode of the chain is decoupled from every lead")
-    status = "ok"
+    note = ""
     modes = _secular_modes(energies, couplings) if method == "secular" else None
     if modes is None:
-        if method == "secular":
-            status = "secular iteration did not converge; dense eigensolver used"
+        if method == "secular":  # a fallback, not a failure: the dense modes are exact
+            note = "secular iteration did not converge; dense eigensolver used"
         modes = _dense_modes(energies, couplings)
     z, right, proj = modes  # eigenvalues, eigenvectors (mode basis), V^{-1} B
     weights = np.zeros((z.size, z.size), dtype=complex)
@@ -294,7 +297,7 @@ def lead_steady_state(h: ArrayLike, leads: Sequence[Lead], occupations: str = "f
     rho = vectors @ weights @ vectors.conj().T
     rho = (rho + rho.conj().T) / 2
     residual = _lead_residual(hm, rho, leads, occupations)
-    return GaussianState(rho, -1j * z, residual, status)
+    return GaussianState(rho, -1j * z, residual, "ok", note)
 
 
 def _secular_modes(energies: np.ndarray, couplings: np.ndarray
