@@ -5,12 +5,12 @@
 #   snakemake --report results/report.html
 #
 # Data flow: config → chunk plan (common.smk) → simulate → gather → figures → report.
+# The config is read by common.smk (strict YAML, no aliases, duplicate keys or templates):
+# the --configfile files alone if given, else config/config.yaml.
 from snakemake.utils import min_version
 
 min_version("9.0")
 
-
-configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

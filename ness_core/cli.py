@@ -4,10 +4,13 @@
 observables, ``ness point NAME key=value ... [--json]`` evaluates one point, ``ness plan
 CONFIG [--json]`` shows what the workflow would run for a config (per study: points, jobs,
 chunk size, estimated CPU hours and memory, what exists under ``results/``) without writing
-anything. With ``--json`` stdout holds exactly one JSON object: for ``point`` the
-``evaluate`` dict with arrays as lists and non-finite floats as the strings ``"inf"``,
-``"-inf"``, ``"nan"``; for ``plan`` ``{"studies": [...]}``. Bad input exits with status 2
-and one line on stderr; a bad config gives the workflow's own ``config error: ...`` line.
+anything; ``ness run CONFIG [snakemake args]`` checks CONFIG the same way, then starts
+Snakemake on it (so Snakemake's own YAML loader only ever sees a file that passed the strict
+one: no YTE templates, no alias bombs). With ``--json`` stdout holds exactly one JSON
+object: for ``point`` the ``evaluate`` dict with arrays as lists and non-finite floats as
+the strings ``"inf"``, ``"-inf"``, ``"nan"``; for ``plan`` ``{"studies": [...]}``. Bad
+input exits with status 2 and one line on stderr; a bad config gives the workflow's own
+``config error: ...`` line.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,8 @@ import numpy as np
 from ness_core.errors import ParameterError
 
 EXIT_USAGE = 2
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"
+SCHEMA = SNAKEFILE.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +51,17 @@ def to_jsonable(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def _megabytes(text: str) -> float:
+    """A memory size in MB for argparse: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of MB >= 0")
     return value
 
 
@@ -85,10 +101,26 @@ def _models_command(name: str | None) -> None:
         print(f"  {o.name}{dims}{unit}: {o.long_name}")
 
 
+@contextlib.contextmanager
+def _library_output_to_stderr():
+    """Send whatever compiled libraries write to file descriptor 1 (LAPACK's XERBLA
+    messages, for one) to stderr while inside, so stdout holds only what ``ness`` prints."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _point_command(name: str, assignments: list[str], as_json: bool) -> None:
     from ness_core.api import evaluate
 
-    result = evaluate(name, **_parse_assignments(assignments))
+    with _library_output_to_stderr():
+        result = evaluate(name, **_parse_assignments(assignments))
     if as_json:
         print(json.dumps(to_jsonable(result)))
         return
@@ -98,27 +130,22 @@ def _point_command(name: str, assignments: list[str], as_json: bool) -> None:
 
 def _plan_command(configfile: str, directory: str, as_json: bool,
                   max_mem_mb: float | None) -> None:
-    import yaml
-
     from ness_core import configs, sweep
     from ness_core.models.network import short_name
 
-    try:
-        with open(configfile) as fh:
-            config = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"cannot read config {configfile}: {exc}".splitlines()[0]) from None
-    if not isinstance(config, dict):
-        raise configs.ConfigError("config: expected a mapping with 'studies'")
+    if not Path(directory).is_dir():
+        what = "not a directory" if Path(directory).exists() else "no such directory"
+        raise ParameterError(f"--directory {directory}: {what}")
+    config = configs.read_config_file(configfile)
     # paths in the config (SBML files) are relative to the workflow's working directory
-    workdir = contextlib.chdir(directory) if Path(directory).is_dir() else contextlib.nullcontext()
-    with workdir:
+    with contextlib.chdir(directory), _library_output_to_stderr():
         studies = configs.load_config(config, SCHEMA)
     limit = sweep.machine_memory_mb() if max_mem_mb is None else max_mem_mb
     for study in studies.values():  # the workflow's own check, before any job runs
         sweep.check_memory(study, limit or None)
-    plans = [sweep.summarize(study, Path(directory, "results", name, "chunks"))
-             for name, study in studies.items()]
+    with _library_output_to_stderr():  # summarize times points of some models
+        plans = [sweep.summarize(study, Path(directory, "results", name, "chunks"))
+                 for name, study in studies.items()]
     if as_json:
         print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans]}))
         return
@@ -135,6 +162,18 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
         print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _run_command(configfile: str, snakemake_args: list[str]) -> None:
+    """Check ``configfile`` as ``ness plan`` does, then replace this process by Snakemake
+    on it: Snakemake's own loader never sees a file that would fail the strict reading."""
+    from ness_core import configs
+
+    configs.load_config(configs.read_config_file(configfile), SCHEMA)
+    args = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
+            "--configfile", configfile, *snakemake_args]
+    sys.stdout.flush()
+    os.execv(sys.executable, args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="ness", description="Non-equilibrium steady states: models and sweeps.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -149,9 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("-d", "--directory", default=".",
                       help="working directory holding results/ (as snakemake -d)")
     plan.add_argument("--json", action="store_true", help="print one JSON object")
-    plan.add_argument("--max-mem-mb", type=float, default=None, metavar="MB",
+    plan.add_argument("--max-mem-mb", type=_megabytes, default=None, metavar="MB",
                       help="memory one job may use (default: this machine's, as a local "
                            "run; 0: no limit); a point estimated above it is an error")
+    run = sub.add_parser("run", help="check a config as plan does, then run snakemake on it")
+    run.add_argument("config", help="config file, as for snakemake --configfile")
+    run.add_argument("snakemake_args", nargs=argparse.REMAINDER, metavar="...",
+                     help="further snakemake arguments, e.g. --cores 2 -n")
     from ness_core.configs import ConfigError
 
     try:
@@ -162,12 +205,18 @@ def main(argv: list[str] | None = None) -> int:
             _point_command(args.name, args.assignments, args.json)
         elif args.command == "plan":
             _plan_command(args.config, args.directory, args.json, args.max_mem_mb)
+        elif args.command == "run":
+            _run_command(args.config, args.snakemake_args)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `ness models | head`: the reader left, so stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush goes nowhere
+        return 1
     return 0
 
 

@@ -13,15 +13,199 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from ness_core.errors import ConfigError, ParameterError
+from ness_core.model import Model
 from ness_core.models import get_model
 from ness_core.sweep import Study, canonical_json
+
+# Study and figure names are path components (results/<study>/figures/<figure>.png) and
+# Snakemake wildcard values: a letter or digit, then letters, digits, _ . - (100 at most).
+NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
+_NAME = re.compile(NAME_PATTERN, re.ASCII)
+MAX_POINTS_PER_STUDY = 1_000_000  # default of the config's max_points_per_study
+MAX_ALIAS_VALUES = 10_000  # most values all YAML aliases of a config may stand for
+MAX_NESTING = 32  # deepest nesting of mappings and lists a config file may have
+MAX_CONFIG_BYTES = 16 * 2**20  # largest config file read
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it
+
+
+def _check_events(text: str, name: str) -> None:
+    """Refuse alias bombs, deep nesting, non-scalar keys and duplicate keys, from the
+    parser's event stream (libyaml's, fast), before anything is built.
+
+    An alias (``*name``, also in a merge ``<<: *name``) stands for the whole anchored node:
+    a few hundred bytes of aliases of aliases expand to billions of values, so the values
+    all aliases stand for together may be at most :data:`MAX_ALIAS_VALUES`. A duplicate key
+    would otherwise silently keep the last value; keys count as equal when their resolved
+    tags and texts are equal (``1`` and ``"1"`` differ, as in the result).
+    """
+    # one frame per open collection: [is a mapping, next node is a key,
+    # {(tag, key): line}, values inside so far, anchor]
+    stack: list[list[Any]] = []
+    sizes: dict[str, int] = {}  # values inside each anchored node, aliases expanded
+    aliased = 0
+    resolver = yaml.resolver.Resolver()
+
+    def where(event: Any) -> str:
+        return f"{name}, line {event.start_mark.line + 1}"
+
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.CollectionEndEvent):
+            _, _, _, count, anchor = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = count
+            if stack:
+                stack[-1][3] += count
+            continue
+        if not isinstance(event, yaml.NodeEvent):  # stream and document events
+            continue
+        frame = stack[-1] if stack else None
+        is_key = frame is not None and frame[0] and frame[1]
+        if frame is not None and frame[0]:
+            frame[1] = not frame[1]  # a key, then its value
+        if isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor, 1)
+            aliased += size
+            if aliased > MAX_ALIAS_VALUES:
+                raise ConfigError(f"{where(event)}: YAML aliases (*{event.anchor}) stand for "
+                                  f"more than {MAX_ALIAS_VALUES} values; write them out")
+            if frame is not None:
+                frame[3] += size
+            continue
+        if isinstance(event, yaml.CollectionStartEvent):
+            if is_key:
+                raise ConfigError(f"{where(event)}: a key must be a plain value, not a list "
+                                  "or mapping")
+            if len(stack) >= MAX_NESTING:
+                raise ConfigError(f"{where(event)}: nested deeper than {MAX_NESTING} levels")
+            stack.append([isinstance(event, yaml.MappingStartEvent), True, {}, 1,
+                          event.anchor])
+            continue
+        if frame is not None:
+            frame[3] += 1
+        if event.anchor is not None:
+            sizes[event.anchor] = 1
+        if is_key:
+            tag = event.tag or resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            seen = frame[2]
+            if (tag, event.value) in seen:
+                raise ConfigError(f"{where(event)}: duplicate key {event.value!r} (first at "
+                                  f"line {seen[tag, event.value] + 1})")
+            seen[tag, event.value] = event.start_mark.line
+
+
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """A config file's mapping, read strictly: :func:`_check_events`, then libyaml's safe
+    loader (JSON is YAML too).
+
+    Raises :class:`ConfigError` with one line naming the file (and line) on an unreadable
+    file, bad YAML, an alias, a duplicate key, deep nesting, a top level that is not a
+    mapping, or a YTE template (``__use_yte__``): a config is data, never code.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 2**20} MB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        _check_events(text, str(path))
+        config = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: {problem}") from None
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'studies', got "
+                          f"{type(config).__name__}")
+    if "__use_yte__" in config:
+        raise ConfigError(f"{path}: __use_yte__: YTE templates run code; a ness-sweep config "
+                          "is plain data, so write the values out")
+    check_structure(config)
+    return config
+
+
+def check_structure(config: Mapping[str, Any]) -> None:
+    """Checks that come before the schema, on a config from any loader (also Snakemake's):
+    no YTE template, study and figure names matching :data:`NAME_PATTERN`, and no study with
+    more points than ``max_points_per_study`` (counted from list lengths and ``num``, before
+    anything is expanded)."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"config: expected a mapping with 'studies', got "
+                          f"{type(config).__name__}")
+    if "__use_yte__" in config:
+        raise ConfigError("__use_yte__: YTE templates run code; a ness-sweep config is plain "
+                          "data, so write the values out")
+    limit = config.get("max_points_per_study", MAX_POINTS_PER_STUDY)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(f"max_points_per_study: {limit!r} is not an integer >= 1")
+    studies = config.get("studies")
+    if not isinstance(studies, Mapping):
+        return  # the schema says what is wrong
+    for name, spec in studies.items():
+        check_name(name, "study")
+        if not isinstance(spec, Mapping):
+            continue
+        figures = spec.get("figures")
+        for i, fig in enumerate(figures if isinstance(figures, list) else []):
+            if isinstance(fig, Mapping) and fig.get("name") is not None:
+                check_name(fig["name"], f"study '{name}', figures[{i}] 'name': figure")
+        count_points(name, spec.get("sweep"), limit)
+
+
+def check_name(name: Any, what: str) -> None:
+    """Raise :class:`ConfigError` unless ``name`` is a string matching :data:`NAME_PATTERN`."""
+    if not isinstance(name, str):
+        hint = " (quote it)" if isinstance(name, int | float | bool) or name is None else ""
+        raise ConfigError(f"{what} name {name!r} is a {type(name).__name__}, not a "
+                          f"string{hint}; names match {NAME_PATTERN}")
+    if not _NAME.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:30] + "…"
+        raise ConfigError(f"{what} '{shown}': not a valid name; names are 1-100 characters: "
+                          "a letter or digit, then letters, digits, _ . or - "
+                          f"({NAME_PATTERN})")
+
+
+def count_points(name: str, sweep: Any, limit: int) -> int:
+    """Grid points of a ``sweep:`` block from its list lengths and ``num`` values, without
+    expanding it; :class:`ConfigError` above ``limit``. Malformed axes count 1 (the schema
+    and :func:`expand_values` report them)."""
+    if not isinstance(sweep, Mapping):
+        return 0
+    sizes = {}
+    for axis, spec in sweep.items():
+        if isinstance(spec, list):
+            sizes[axis] = len(spec)
+        elif isinstance(spec, Mapping) and isinstance(spec.get("num"), int):
+            sizes[axis] = max(int(spec["num"]), 1)
+        else:
+            sizes[axis] = 1
+    total = math.prod(sizes.values())
+    if total > limit:
+        factors = " × ".join(f"{axis} {n}" for axis, n in sizes.items())
+        raise ConfigError(f"study '{name}', sweep: {total:.3g} points ({factors}) exceed "
+                          f"max_points_per_study = {limit}; shrink the grid or raise the "
+                          "limit with a top-level 'max_points_per_study: N' in the config")
+    return total
+
 
 FIGURE_KINDS = ("line", "heatmap", "loglog", "spectrum")
 # Figure keys only some kinds take (an option set on another kind would be ignored).
@@ -102,15 +286,20 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
             raise ConfigError(f"{where}, fixed '{key}': {exc}") from None
     study = Study(name, m.name, axes, coerced_fixed, list(spec.get("figures") or []),
                   spec.get("chunk_size"))
-    for coords in itertools.product(*axes.values()):
-        point = dict(zip(axes, coords, strict=True))
-        try:
-            m.resolve({**coerced_fixed, **point})
-        except ParameterError as exc:
-            raise ConfigError(f"{where}, sweep point {point}: {exc}") from None
+    # every value is coerced and in range: what is left are the cross-parameter checks
+    base = {**{p.name: p.default for p in m.parameters}, **coerced_fixed}
+    if type(m).check is not Model.check:
+        for coords in itertools.product(*axes.values()):
+            point = dict(zip(axes, coords, strict=True))
+            try:
+                m.check({**base, **point})
+            except ParameterError as exc:
+                raise ConfigError(f"{where}, sweep point {point}: {exc}") from None
     for i, fig in enumerate(study.figures):
         _check_figure(study, fig, f"{where}, figures[{i}]")
     names = [figure_name(f) for f in study.figures]
+    for i, fig_name in enumerate(names):
+        check_name(fig_name, f"{where}, figures[{i}]: figure")
     if len(set(names)) != len(names):
         raise ConfigError(f"{where}, figures: two figures are called the same; set 'name'")
     return study
@@ -152,12 +341,22 @@ def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
     if kind == "spectrum" and fig.get("hue") is not None:
         raise ConfigError(f"{where} 'hue': a spectrum figure colours its y and reference "
                           "curves in pairs; give the axis as 'facet' instead")
+    roles = [(k, fig.get(k)) for k in (("x", "y") if kind == "heatmap" else ("x",))
+             + ("hue", "facet", "minimum_over") if fig.get(k) is not None]
+    for i, (key, axis) in enumerate(roles):
+        for other, same in roles[:i]:
+            if same == axis:
+                raise ConfigError(f"{where} '{key}': {axis!r} is already '{other}'; each "
+                                  "axis plays one part in a figure; choose another swept axis")
+    for key in ("y", "reference"):
+        names = fig.get(key)
+        if kind != "heatmap" and isinstance(names, list) and len(set(names)) != len(names):
+            raise ConfigError(f"{where} '{key}': {names} names an observable twice")
+    fit_min, fit_max = fig.get("fit_min"), fig.get("fit_max")
+    if fit_min is not None and fit_max is not None and fit_min >= fit_max:
+        raise ConfigError(f"{where} 'fit_min': {fit_min!r} is not below 'fit_max' {fit_max!r}")
     axis_keys = ["x", "y"] if kind == "heatmap" else ["x"]
     axis_keys += [k for k in ("hue", "facet", "minimum_over") if fig.get(k) is not None]
-    over = fig.get("minimum_over")
-    if over is not None and over in (fig.get("x"), fig.get("hue")):
-        raise ConfigError(f"{where} 'minimum_over': {fig['minimum_over']!r} is drawn as x or "
-                          "hue; minimise over another swept axis")
     value_keys = ["value"] if kind == "heatmap" else ["y"]
     if kind == "spectrum":  # observables against an observable along a model dimension
         axis_keys.remove("x")
@@ -206,6 +405,11 @@ def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{where} 'select': {axis}={value!r} is not an index "
                                   "(1, 2, ...) along that model dimension")
+            length = _shortest_dimension(study, m, axis)
+            if length is not None and value > length:
+                raise ConfigError(f"{where} 'select': {axis}={value} is beyond the "
+                                  f"dimension, which has {length} entries at the study's "
+                                  "smallest point")
         elif axis not in study.axes or value not in study.axes[axis]:
             raise ConfigError(f"{where} 'select': {axis}={value!r} is not a swept value")
     vmin, vmax = fig.get("vmin"), fig.get("vmax")
@@ -217,6 +421,17 @@ def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
     overlay = fig.get("overlay")
     if overlay is not None and overlay not in OVERLAYS:
         raise ConfigError(f"{where} 'overlay': {overlay!r}; expected one of {OVERLAYS}")
+
+
+def _shortest_dimension(study: Study, m: Any, dim: str) -> int | None:
+    """Least length of model dimension ``dim`` over the study's points, from the parameter
+    the model declares for it (``Model.dimension_lengths``); ``None`` if it declares none."""
+    length_of = m.dimension_lengths.get(dim)
+    if length_of is None:
+        return None
+    if length_of in study.axes:
+        return min(study.axes[length_of])
+    return study.fixed.get(length_of, m.parameter(length_of).default)
 
 
 def figure_name(fig: Mapping[str, Any]) -> str:
@@ -256,6 +471,54 @@ def describe_schema_error(error: Any) -> str:
     return f"{', '.join(parts) or 'config'}: {error.message}"
 
 
+SHORT_LIST = 100  # sweep lists longer than this are type-checked here, not by the schema
+
+
+def _schema_view(config: dict[str, Any]) -> dict[str, Any]:
+    """What the schema validates: ``config`` with each sweep list longer than
+    :data:`SHORT_LIST` cut to its first item once its items are checked here (jsonschema
+    takes ~12 µs per item: 12 s for a list of 10⁶ values). The top level, the studies and
+    their sweep mappings are copies; everything else is shared, so defaults the schema
+    fills in below them land in ``config`` itself (:func:`_take_defaults` copies the rest).
+    """
+    studies = config.get("studies")
+    if not isinstance(studies, Mapping):
+        return config
+    view = dict(config)
+    view["studies"] = {}
+    for name, spec in studies.items():
+        sweep = spec.get("sweep") if isinstance(spec, Mapping) else None
+        if isinstance(sweep, Mapping):
+            spec = dict(spec)
+            spec["sweep"] = {axis: _checked_head(name, axis, values)
+                             if isinstance(values, list) and len(values) > SHORT_LIST
+                             else values for axis, values in sweep.items()}
+        view["studies"][name] = spec
+    return view
+
+
+def _checked_head(study: str, axis: str, values: list[Any]) -> list[Any]:
+    for i, value in enumerate(values):
+        if isinstance(value, list | dict) or value is None:
+            raise ConfigError(f"study '{study}', sweep '{axis}'[{i}]: {value!r} is not a "
+                              "number, string or boolean")
+    return values[:1]
+
+
+def _take_defaults(config: dict[str, Any], view: dict[str, Any]) -> None:
+    """Copy the keys the schema filled into the copies of :func:`_schema_view` back."""
+    if view is config:
+        return
+    for key, value in view.items():
+        config.setdefault(key, value)
+    for name, spec in view["studies"].items():
+        original = config["studies"][name]
+        if spec is not original:
+            for key, value in spec.items():
+                if key != "sweep":
+                    original.setdefault(key, value)
+
+
 def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, Study]:
     """Schema check (fills defaults in ``config``), then model checks; one-line ConfigError.
 
@@ -266,13 +529,16 @@ def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, 
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
+    check_structure(config)
+    view = _schema_view(config)
     try:
-        validate(config, schema=str(schema), set_default=True)
+        validate(view, schema=str(schema), set_default=True)
     except WorkflowError as error:
         cause = error.__context__  # snakemake wraps the jsonschema error
         if isinstance(cause, jsonschema.ValidationError):
             raise ConfigError(describe_schema_error(cause)) from None
         raise ConfigError(str(error).strip().splitlines()[0]) from None
+    _take_defaults(config, view)
     studies = parse_config(config)
     captions = Path(schema).resolve().parent.parent / "report"
     for study in studies.values():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,6 +27,11 @@ CORE_OBSERVABLES = ("current", "entropy_production", "gap", "residual", "status"
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 DEFAULT_POINT_SECONDS = 0.01  # cost_estimate() of a model that does not override it
+# The spellings of numbers a parameter accepts as text: plain decimal or scientific notation
+# in ASCII digits (no 1_000, no other scripts' digits, no hex), and inf for unbounded floats.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?"
+                      r"|inf|infinity)", re.ASCII | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,56 +72,62 @@ class Parameter:
         what = "an integer" if self.kind is int else "a number"
         return f"{what} in {lo}, {hi}"
 
+    def not_allowed(self, value: Any) -> ParameterError:
+        """The error for ``value`` (shortened if long): names this parameter and what is
+        allowed."""
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:30] + "…"
+        return ParameterError(f"parameter '{self.name}': {shown} is not allowed; "
+                              f"expected {self.allowed()}")
+
     def coerce(self, value: Any) -> Any:
         """Convert ``value`` (possibly a CLI string) to this type; check its range."""
-        bad = ParameterError(
-            f"parameter '{self.name}': {value!r} is not allowed; expected {self.allowed()}"
-        )
+        given = value
         if value is None:
             if self.default is None:
                 return None
-            raise bad
+            raise self.not_allowed(given)
         if self.kind is bool:
             if isinstance(value, bool):
                 return value
             if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
                 return value.strip().lower() in _TRUE
-            raise bad
+            raise self.not_allowed(given)
         if self.kind is str:
             if not isinstance(value, str):
-                raise bad
+                raise self.not_allowed(given)
             if self.choices is not None and value not in self.choices:
-                raise bad
+                raise self.not_allowed(given)
             return value
-        if isinstance(value, bool):
-            raise bad
+        if isinstance(value, bool) or not isinstance(value, str | numbers.Real):
+            raise self.not_allowed(given)  # bytes, lists, None: only numbers and their text
         if self.kind is int:
             if isinstance(value, str):
-                try:
-                    value = int(value.strip())
-                except ValueError:
-                    raise bad from None
+                if not _INTEGER.fullmatch(value.strip()):
+                    raise self.not_allowed(given)
+                value = int(value.strip())
             elif isinstance(value, numbers.Integral):
                 value = int(value)
             elif isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise bad
+                raise self.not_allowed(given)
         else:
+            if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
+                raise self.not_allowed(given)
             try:
                 value = float(value.strip() if isinstance(value, str) else value)
-            except (TypeError, ValueError):
-                raise bad from None
+            except (OverflowError, TypeError, ValueError):  # e.g. a 400-digit integer
+                raise self.not_allowed(given) from None
             if math.isnan(value) or (math.isinf(value) and not self.allow_inf):
-                raise bad
+                raise self.not_allowed(given)
         if self.low is not None and (
             value < self.low or (value == self.low and not self.low_inclusive)
         ):
-            raise bad
+            raise self.not_allowed(given)
         if self.high is not None and (
             value > self.high or (value == self.high and not self.high_inclusive)
         ):
-            raise bad
+            raise self.not_allowed(given)
         return value
 
 
@@ -197,6 +209,8 @@ class Model:
        ``equilibrium_examples`` lists a few such points (parameter overrides of the
        defaults), which the convention test evaluates: ``current`` and
        ``entropy_production`` vanish there (docs/conventions.md).
+    7. ``dimension_lengths``: optional, the parameter giving each model dimension's length.
+    8. ``revision``: raised when a change of the model changes what its stored results mean.
     """
 
     name: ClassVar[str]
@@ -205,6 +219,12 @@ class Model:
     observables: ClassVar[tuple[Observable, ...]]
     equilibrium: ClassVar[str] = "not declared"
     equilibrium_examples: ClassVar[tuple[dict[str, Any], ...]] = ()
+    # Model dimension → the integer parameter that is its length (e.g. {"site": "L"}), so a
+    # figure's `select: {site: 99}` beyond the chain is refused before any job runs.
+    dimension_lengths: ClassVar[dict[str, str]] = {}
+    # Raised when a change of the model changes what its stored results mean (a parameter's
+    # or an observable's convention): point ids hash it, so old results are not reused.
+    revision: ClassVar[int] = 0
     # True where ``gap`` is signed by design (linearised dynamics about an unstable state);
     # otherwise evaluate reports a negative gap as a failure (ness_core.status.check_result).
     signed_gap: ClassVar[bool] = False

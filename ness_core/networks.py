@@ -100,6 +100,7 @@ def evaluate_expression(text: str | float, names: Mapping[str, float], where: st
         raise ParameterError(f"{where}: {text!r} is not a number or an expression")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ParameterError(f"{where}: expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    check_ascii(text, where)
     try:
         tree = ast.parse(text.strip(), mode="eval")
         value = _walk(tree.body, names, where, text)
@@ -118,6 +119,14 @@ def evaluate_expression(text: str | float, names: Mapping[str, float], where: st
     if not math.isfinite(value):
         raise ParameterError(f"{where}: {text!r} is not finite")
     return value
+
+
+def check_ascii(text: str, where: str) -> None:
+    """Refuse an expression with characters outside ASCII: Python folds identifiers by
+    NFKC, so '𝓀1' would silently read as 'k1'."""
+    if not text.isascii():
+        raise ParameterError(f"{where}: {text!r} has characters outside ASCII; names are "
+                             "ASCII letters, digits and _")
 
 
 def _walk(node: ast.AST, names: Mapping[str, float], where: str, text: str) -> float:
@@ -161,9 +170,9 @@ MAX_COEFFICIENT = 10  # largest stoichiometric coefficient of one species in one
 def parse_equation(equation: str, where: str) -> tuple[dict[str, int], dict[str, int], bool]:
     """Reactant and product coefficients and reversibility of ``"A + 2 B <-> C"``.
 
-    ``0`` (or an empty side) is the empty complex. Raises :class:`ParameterError` naming
-    ``where`` on a missing or repeated arrow, a malformed term, or a coefficient above
-    ``MAX_COEFFICIENT``.
+    ``0`` is the empty complex; an empty side is refused (a forgotten species, not "nothing").
+    Raises :class:`ParameterError` naming ``where`` on a missing or repeated arrow, an empty
+    side, a malformed term, or a coefficient above ``MAX_COEFFICIENT``.
     """
     found = next(((a, rev) for a, rev in _ARROWS if equation.count(a) == 1), None)
     if found is None:
@@ -174,7 +183,10 @@ def parse_equation(equation: str, where: str) -> tuple[dict[str, int], dict[str,
     for side in (left, right):
         coefficients: dict[str, int] = {}
         terms = [t.strip() for t in side.split("+")]
-        if terms not in ([""], ["0"]):
+        if terms == [""]:
+            raise ParameterError(f"{where}: {equation!r} has an empty side; write 0 for the "
+                                 "empty complex")
+        if terms != ["0"]:
             for term in terms:
                 match = _TERM.match(term)
                 if match is None or match.group(1) == "0":

@@ -2,8 +2,9 @@
 
 A :class:`Study` is one validated entry of a config's ``studies:`` (built by
 :mod:`ness_core.config`). Every grid point has a stable id (:func:`point_id`): a hash of the
-model name and *all* resolved parameters (swept, fixed and defaults), so changing a fixed
-parameter or a default gives new ids. Points are computed in *chunks*; a chunk is described by
+model name, *all* resolved parameters (swept, fixed and defaults) and the model's
+``revision``, so changing a fixed parameter or a default, or a model's conventions, gives
+new ids. Points are computed in *chunks*; a chunk is described by
 a manifest (``results/<study>/chunks/<chunk_id>.json``, written once, atomically, by the
 planner; see :mod:`ness_core.chunk_files`) and its result ``<chunk_id>.nc``.
 :func:`plan_chunks` keeps every existing chunk that is computed and still useful, or planned
@@ -35,7 +36,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -60,13 +61,21 @@ JOB_MEM_MB = 1000  # least mem_mb of a simulate job at attempt 1
 JOB_BASE_MB = 200
 
 
-@dataclass(frozen=True)
-class Point:
-    """One grid point: its id, swept values (axis order) and all resolved parameters."""
+class Point(NamedTuple):
+    """One grid point: its id, swept values (axis order) and all resolved parameters.
+
+    ``params`` is built on demand from the study's shared fixed part (``base``) and the
+    point's ``coords`` along ``axis_names``, so a grid of 10⁶ points holds no 10⁶ dicts.
+    """
 
     id: str
     coords: tuple[Any, ...]
-    params: dict[str, Any]
+    base: Mapping[str, Any]
+    axis_names: tuple[str, ...]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {**self.base, **dict(zip(self.axis_names, self.coords, strict=True))}
 
 
 @dataclass(frozen=True)
@@ -95,19 +104,32 @@ class Study:
         m = get_model(self.model)
         base = {**{p.name: p.default for p in m.parameters}, **self.fixed}
         keys = sorted(base)
-        pieces = [None if k in self.axes else _json_piece(k, base[k]) for k in keys]
-        slots = [keys.index(axis) for axis in self.axes]
-        axis_pieces = [[_json_piece(axis, v) for v in values]
-                       for axis, values in self.axes.items()]
+        names = tuple(self.axes)
+        # the canonical JSON: fixed pieces (runs of them joined once) with one slot per axis
+        parts: list[str] = []
+        slots = {}
+        run: list[str] = []
+        for key in keys:
+            if key in self.axes:
+                if run:
+                    parts.append(",".join(run))
+                    run = []
+                slots[key] = len(parts)
+                parts.append("")
+            else:
+                run.append(_json_piece(key, base[key]))
+        if run:
+            parts.append(",".join(run))
+        positions = [slots[name] for name in names]
+        axis_pieces = [[_json_piece(name, v) for v in self.axes[name]] for name in names]
         head = '{"model":' + json.dumps(self.model) + ',"params":{'
+        tail = "}" + (f',"revision":{m.revision}' if m.revision else "") + "}"
         out = []
-        for index in itertools.product(*(range(len(v)) for v in self.axes.values())):
-            for slot, piece, i in zip(slots, axis_pieces, index, strict=True):
-                pieces[slot] = piece[i]
-            coords = tuple(values[i] for values, i in zip(self.axes.values(), index,
-                                                          strict=True))
-            params = {**base, **dict(zip(self.axes, coords, strict=True))}
-            out.append(Point(_hash(head + ",".join(pieces) + "}}"), coords, params))
+        for coords, pieces in zip(itertools.product(*self.axes.values()),
+                                  itertools.product(*axis_pieces), strict=True):
+            for position, piece in zip(positions, pieces, strict=True):
+                parts[position] = piece
+            out.append(Point(_hash(head + ",".join(parts) + tail), coords, base, names))
         return out
 
     def config_hash(self) -> str:
@@ -157,8 +179,13 @@ def _hash(text: str) -> str:
 
 
 def point_id(model: str, params: Mapping[str, Any]) -> str:
-    """Stable id of a point: hash of the model name and all resolved parameters."""
-    return _hash(canonical_json({"model": model, "params": dict(params)}))
+    """Stable id of a point: hash of the model name, all resolved parameters and, once a
+    model has changed what its results mean (``Model.revision`` > 0), its revision."""
+    spec = {"model": model, "params": dict(params)}
+    revision = get_model(model).revision
+    if revision:
+        spec["revision"] = revision
+    return _hash(canonical_json(spec))
 
 
 def chunk_id(point_ids: Iterable[str]) -> str:

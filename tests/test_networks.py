@@ -40,11 +40,11 @@ def test_equation_parser_reads_coefficients_and_arrows():
     assert parse_equation("A + E <-> AE", "r") == ({"A": 1, "E": 1}, {"AE": 1}, True)
     assert parse_equation("G <=> 2 L", "r") == ({"G": 1}, {"L": 2}, True)
     assert parse_equation("0 -> 3*X", "r") == ({}, {"X": 3}, False)
-    assert parse_equation("X + X => ", "r") == ({"X": 2}, {}, False)
+    assert parse_equation("X + X => 0", "r") == ({"X": 2}, {}, False)
 
 
 @pytest.mark.parametrize("equation", ["A + B", "A <-> B <-> C", "A + 2 <-> B", "A.b -> C",
-                                      "0 A -> B"])
+                                      "0 A -> B", "A + E <-> ", " -> B"])
 def test_malformed_equation_is_refused_naming_the_reaction(equation):
     with pytest.raises(ParameterError, match="reaction 'bad'"):
         parse_equation(equation, "reaction 'bad'")

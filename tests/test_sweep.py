@@ -229,3 +229,19 @@ def test_profile_figure_of_an_observable_without_that_dimension_is_rejected():
     with pytest.raises(ParameterError,
                        match=r"study 'profiles'.*'current' has no dimension 'site'"):
         configs.parse_config(_asep_profile_study(["current"]))
+
+
+def test_model_revision_enters_point_ids():
+    """A model whose conventions changed (revision > 0) gets new ids, built alike by
+    Study.points and point_id; a model at revision 0 keeps the ids it always had."""
+    kerr = configs.parse_study("k", {"model": "kerr", "sweep": {"drive": [1.0, 2.0]}})
+    assert get_model("kerr").revision > 0
+    for point in kerr.points():
+        assert point.id == sweep.point_id("kerr", point.params)
+        unrevised = sweep.canonical_json({"model": "kerr", "params": point.params})
+        assert point.id != hashlib.blake2b(unrevised.encode(), digest_size=16).hexdigest()[:12]
+    climate = configs.parse_study("c", {"model": "climate", "sweep": {"drive": [1.0]}})
+    (point,) = climate.points()
+    plain = sweep.canonical_json({"model": "climate", "params": point.params})
+    assert get_model("climate").revision == 0
+    assert point.id == hashlib.blake2b(plain.encode(), digest_size=16).hexdigest()[:12]

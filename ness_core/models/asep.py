@@ -544,6 +544,8 @@ class Asep(Model):
 
     name = "asep"
     summary = "open asymmetric simple exclusion process between two particle reservoirs"
+    revision = 1  # status is exactly "ok" or a failure; partial results say so in note
+    dimension_lengths = {"site": "L", "site_i": "L", "site_j": "L"}
     parameters = (
         Parameter("L", 10, "", "number of sites", kind=int, low=1, high=10**6),
         Parameter("rho_left", 1.0, "1", "left reservoir density", low=0.0, high=1.0,

@@ -94,6 +94,7 @@ class Chemostat(Model):
 
     name = "chemostat"
     summary = "chemostatted cell: glucose uptake, lumped glycolysis G → 2 L, lactate export"
+    revision = 1  # status is exactly "ok" or a failure; partial results say so in note
     parameters = (
         Parameter("drive", 0.0, "energy", "shift of the driving force: ΔG = ΔG° − drive + "
                   "T ln([Lx]²/[Gx])", low=-50.0, high=50.0, axis="drive"),

@@ -203,6 +203,7 @@ class Corrosion(Model):
 
     name = "corrosion"
     summary = "metal dissolution: Nernst–Planck layer with Butler–Volmer kinetics at the surface"
+    revision = 1  # the conventions of docs/conventions.md
     parameters = (
         Parameter("drive", 0.0, "V", "overpotential η = E − E_eq against the Nernst "
                   "potential of the bulk (0: equilibrium)", low=-1.0, high=1.0, axis="drive"),

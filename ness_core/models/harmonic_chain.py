@@ -85,6 +85,7 @@ class HarmonicChain(Model):
 
     name = "harmonic_chain"
     summary = "classical harmonic chain between two Langevin baths (Rieder–Lebowitz–Lieb)"
+    dimension_lengths = {"site": "N"}
     parameters = (
         Parameter("N", 20, "masses", "number of masses", kind=int, low=2, high=1500),
         Parameter("mass", 1.0, "mass", "mass m of every particle", low=0.0, low_inclusive=False),

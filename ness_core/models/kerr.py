@@ -120,6 +120,7 @@ class Kerr(Model):
 
     name = "kerr"
     summary = "coherently driven Kerr resonator (bistability, dissipative phase transition)"
+    revision = 1  # the conventions of docs/conventions.md
     parameters = (
         Parameter("drive", 1.5, "energy", "drive amplitude F0 (F = F0·√N)", axis="drive"),
         Parameter("detuning", 3.0, "energy", "drive detuning Δ = ω_d − ω_c"),

@@ -78,6 +78,7 @@ from ness_core.networks import (
     SOLVER_DIAGNOSTICS,
     STOCHASTIC_METHODS,
     ReactionNetwork,
+    check_ascii,
     cme_seconds,
     continue_steady_state,
     detailed_balance,
@@ -139,6 +140,7 @@ def _parsed(value: str, where: str) -> float | str:
     """The canonical text of an expression, or its value if it is a number literal."""
     if len(value) > MAX_EXPRESSION_LENGTH:
         raise ParameterError(f"{where}: expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    check_ascii(value, where)
     try:
         tree = ast.parse(value.strip(), mode="eval")
         if isinstance(tree.body, ast.Constant) and type(tree.body.value) in (int, float):
@@ -338,6 +340,7 @@ class NetworkModel(Model):
     """
 
     summary = "user-defined reaction network (config or SBML): mass action, CME or Gillespie"
+    revision = 1  # status is exactly "ok" or a failure; partial results say so in note
     spec: dict[str, Any]
     network: ReactionNetwork
 

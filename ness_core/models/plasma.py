@@ -249,6 +249,8 @@ class Plasma(Model):
     name = "plasma"
     signed_gap = True  # gap < 0 on the unstable middle branch (not a failure)
     summary = "tokamak radial power balance: Spitzer conduction, radiative-collapse fold"
+    revision = 1  # the conventions of docs/conventions.md
+    dimension_lengths = {"radius": "profile_points"}
     parameters = (
         Parameter("drive", 60.0, "power density", "volume-averaged heating power P",
                   low=0.0, low_inclusive=False, axis="drive"),

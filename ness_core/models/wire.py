@@ -157,6 +157,7 @@ class Wire(Model):
 
     name = "wire"
     summary = "tight-binding chain between hot and cold leads: exact Gaussian NESS, Landauer"
+    revision = 1  # the conventions of docs/conventions.md (and one status vocabulary)
     dimension_lengths = {"site": "N", "mode": "N"}
     parameters = (
         Parameter("N", 20, "sites", "number of sites (interior bonds need N >= 3)", kind=int,
@@ -278,8 +279,8 @@ class Wire(Model):
             "landauer_heat_current": landauer_heat,
             "residual": state.residual,
             "status": status,
-        }
             "note": state.note,
+        }
 
 
 def landauer_currents(n: int, hopping: float, onsite: float, coupling: float,

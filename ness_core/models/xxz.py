@@ -127,6 +127,7 @@ class Xxz(Model):
 
     name = "xxz"
     summary = "boundary-driven XXZ spin chain between two magnetisation reservoirs"
+    dimension_lengths = {"site": "L"}
     parameters = (
         Parameter("L", 6, "1", f"number of spins (memory limit L <= {MAX_SITES})", kind=int,
                   low=2),
@@ -174,8 +175,8 @@ class Xxz(Model):
         ~10× per site. Weak coupling slows the sparse LU (diagonal pivots ~Γ are refused):
         measured ×3 at Γ = 1e-2 and ×8 at Γ ≤ ``WEAK_COUPLING`` (L = 7, 8)."""
         ness = 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
-        if params["gap_sectors"] != "all":
         weak = 1.0 + min(7.0, 1.2 * max(0.0, -math.log10(params["coupling"])))
+        if params["gap_sectors"] != "all":
             return ness * weak
         return (ness + 0.1 * 10.0 ** (params["L"] - 6)) * weak
 

@@ -1,10 +1,41 @@
 # Helpers: config validation, the chunk plan, and input functions. Nothing here computes.
+import re
 import sys
 from pathlib import Path
+
+from snakemake.utils import update_config
 
 from ness_core import configs, sweep
 
 SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
+
+
+# The config when no --configfile is given: the working directory's, else the workflow's.
+DEFAULT_CONFIG = "config/config.yaml"
+
+
+def read_config(config):
+    """The run's config, read as ``ness plan`` reads it; a bad file exits with one line.
+
+    Files given with --configfile are read again strictly (configs.read_config_file), so a
+    file gets the same verdict here as from ``ness plan``; they alone make the config. With
+    none, DEFAULT_CONFIG is read strictly (never by Snakemake's own loader, which would
+    expand aliases and run YTE templates) and --config values override it.
+    """
+    try:
+        given = list(workflow.overwrite_configfiles)
+        for path in given:
+            configs.read_config_file(path)
+        if not given:
+            default = Path(DEFAULT_CONFIG)
+            if not default.is_file():
+                default = Path(workflow.basedir, DEFAULT_CONFIG)
+            base = configs.read_config_file(default)
+            update_config(base, config)
+            config.clear()
+            config.update(base)
+    except configs.ConfigError as error:
+        sys.exit(f"config error: {error}")
 
 
 def load_studies(config):
@@ -15,6 +46,7 @@ def load_studies(config):
         sys.exit(f"config error: {error}")
 
 
+read_config(config)
 STUDIES = load_studies(config)
 
 
@@ -43,9 +75,9 @@ FIGURES = {
 
 
 wildcard_constraints:
-    study="|".join(STUDIES),
+    study="|".join(re.escape(name) for name in STUDIES),
     chunk="[0-9a-f]+",
-    figure="[A-Za-z0-9_.+-]+",
+    figure=configs.NAME_PATTERN,
 
 
 def chunk_files(wildcards):
