@@ -1,9 +1,10 @@
 """The ``ness`` command.
 
-``ness models`` lists the models, ``ness models NAME`` shows one model's parameters and
-observables, ``ness point NAME key=value ... [--json]`` evaluates one point, ``ness plan
-CONFIG [--json]`` shows what the workflow would run for a config (per study: points, jobs,
-chunk size, estimated CPU hours and memory, what exists under ``results/``) without writing
+``ness models`` lists the models, ``ness models NAME`` shows one model's parameters,
+observables and conventions (its docstrings), ``ness point NAME key=value ... [--json]``
+evaluates one point (observables with their units), ``ness plan CONFIG [--json]`` shows
+what the workflow would run for a config (per study: points, jobs, chunk size, estimated
+CPU time and memory, what exists under ``results/``) without writing
 anything; ``ness run CONFIG [snakemake args]`` checks CONFIG the same way, then starts
 Snakemake on it (so Snakemake's own YAML loader only ever sees a file that passed the strict
 one: no YTE templates, no alias bombs). With ``--json`` stdout holds exactly one JSON
@@ -99,6 +100,25 @@ def _models_command(name: str | None) -> None:
         dims = f" [{', '.join(o.dims)}]" if o.dims else ""
         unit = f" ({o.unit})" if o.unit else ""
         print(f"  {o.name}{dims}{unit}: {o.long_name}")
+    conventions = _conventions(m)
+    if conventions:
+        print("\nconventions:\n")
+        print(conventions)
+
+
+def _conventions(model: Any) -> str:
+    """The model's documented conventions: its module's docstring (units, signs, formulas,
+    references), then the class docstring where it says more, indented by two spaces."""
+    import inspect
+
+    from ness_core.model import Model
+
+    module = sys.modules.get(type(model).__module__)
+    texts = [inspect.getdoc(module) if module else None, inspect.getdoc(type(model))]
+    texts = [t for t in texts if t and t != inspect.getdoc(Model)]
+    unique = [t for k, t in enumerate(texts) if t not in texts[:k]]
+    return "\n\n".join("\n".join(f"  {line}" if line else "" for line in t.splitlines())
+                        for t in unique)
 
 
 @contextlib.contextmanager
@@ -124,8 +144,34 @@ def _point_command(name: str, assignments: list[str], as_json: bool) -> None:
     if as_json:
         print(json.dumps(to_jsonable(result)))
         return
+    units = _observable_units(name)
     for key, value in result.items():
-        print(f"{key}: {to_jsonable(value)}")
+        unit = units.get(key, "")
+        print(f"{key}: {to_jsonable(value)}" + (f" ({unit})" if unit else ""))
+
+
+def _observable_units(name: str) -> dict[str, str]:
+    """Observable name → its declared unit, for ``ness point`` without ``--json``."""
+    from ness_core.models import get_model
+
+    return {o.name: o.unit for o in get_model(name).all_observables()}
+
+
+def human_duration(hours: float) -> str:
+    """A CPU time given in hours as people say it: ``"0.3 s"``, ``"12 min"``, ``"8.6 h"``
+    (two significant figures below 100 of the unit, whole numbers above)."""
+    if not math.isfinite(hours):
+        return str(hours)
+
+    def shown(value: float) -> str:
+        return f"{value:.2g}" if abs(value) < 99.5 else f"{value:.0f}"
+
+    seconds = hours * 3600
+    if float(shown(seconds)) < 60:
+        return f"{shown(seconds)} s"
+    if float(shown(seconds / 60)) < 60:
+        return f"{shown(seconds / 60)} min"
+    return f"{shown(hours)} h"
 
 
 def _plan_command(configfile: str, directory: str, as_json: bool,
@@ -149,11 +195,11 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
     if as_json:
         print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans]}))
         return
-    header = ("study", "model", "points", "jobs", "chunk", "CPU h", "CPU h todo", "mem MB",
+    header = ("study", "model", "points", "jobs", "chunk", "CPU", "CPU todo", "mem MB",
               "est. peak MB", "peak MB", "done jobs", "done points")
     rows = [(p.study, short_name(p.model), p.points, p.jobs,
-             p.chunk_size or f"auto≤{p.max_chunk_points}", f"{p.cpu_hours:.3g}",
-             f"{p.cpu_hours_todo:.3g}", p.mem_mb,
+             p.chunk_size or f"auto≤{p.max_chunk_points}", human_duration(p.cpu_hours),
+             human_duration(p.cpu_hours_todo), p.mem_mb,
              "-" if p.mem_estimate_mb is None else f"{p.mem_estimate_mb:.0f}",
              "-" if p.peak_mem_mb is None else f"{p.peak_mem_mb:.0f}",
              p.finished_jobs, p.finished_points) for p in plans]
@@ -175,7 +221,10 @@ def _run_command(configfile: str, snakemake_args: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ness_core import __version__
+
     parser = _Parser(prog="ness", description="Non-equilibrium steady states: models and sweeps.")
+    parser.add_argument("--version", action="version", version=f"ness-sweep {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     models = sub.add_parser("models", help="list models, or show one model's parameters")
     models.add_argument("name", nargs="?")

@@ -14,9 +14,11 @@ returns the observables. ``current``, ``entropy_production``, ``gap``, ``residua
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -142,6 +144,12 @@ class Observable:
     kind: type = float
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` did you mean 'x'?`` for the known name closest to ``name`` (difflib), or ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" did you mean '{close[0]}'?" if close else ""
+
+
 def _fmt(x: float) -> str:
     return repr(int(x)) if float(x).is_integer() else repr(x)
 
@@ -234,9 +242,10 @@ class Model:
         for p in cls.parameters:
             if p.name == name:
                 return p
+        names = [p.name for p in cls.parameters]
         raise ParameterError(
-            f"model '{cls.name}' has no parameter '{name}'; "
-            f"parameters: {', '.join(p.name for p in cls.parameters)}"
+            f"model '{cls.name}' has no parameter '{name}';{did_you_mean(name, names)} "
+            f"parameters: {', '.join(names)}"
         )
 
     @classmethod

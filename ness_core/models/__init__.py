@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ness_core.errors import ParameterError
-from ness_core.model import Model
+from ness_core.model import Model, did_you_mean
 from ness_core.models.asep import Asep
 from ness_core.models.chaperone import Chaperone
 from ness_core.models.chemostat import Chemostat
@@ -35,6 +35,7 @@ def get_model(name: str) -> Model:
         return MODELS[name]
     except KeyError:
         raise ParameterError(
-            f"unknown model '{name}'; known models: {', '.join(sorted(MODELS))}, "
+            f"unknown model '{name}';{did_you_mean(name, [*MODELS, 'network'])} "
+            f"known models: {', '.join(sorted(MODELS))}, "
             "or network (a reaction network given in the study's network: block)"
         ) from None
