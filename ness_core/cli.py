@@ -196,13 +196,13 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
         print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans]}))
         return
     header = ("study", "model", "points", "jobs", "chunk", "CPU", "CPU todo", "mem MB",
-              "est. peak MB", "peak MB", "done jobs", "done points")
+              "est. peak MB", "peak MB", "done jobs", "done points", "running points")
     rows = [(p.study, short_name(p.model), p.points, p.jobs,
              p.chunk_size or f"auto≤{p.max_chunk_points}", human_duration(p.cpu_hours),
              human_duration(p.cpu_hours_todo), p.mem_mb,
              "-" if p.mem_estimate_mb is None else f"{p.mem_estimate_mb:.0f}",
              "-" if p.peak_mem_mb is None else f"{p.peak_mem_mb:.0f}",
-             p.finished_jobs, p.finished_points) for p in plans]
+             p.finished_jobs, p.finished_points, p.running_points) for p in plans]
     widths = [max(len(str(r[k])) for r in (header, *rows)) for k in range(len(header))]
     for row in (header, *rows):
         print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths, strict=True)).rstrip())

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -61,10 +61,19 @@ def chunk_dataset(model_name: str, point_ids: Sequence[str],
     return _with_dim_coords(ds, ("point",))
 
 
-def compute_chunk(manifest: Mapping[str, Any]) -> xr.Dataset:
-    """Evaluate every point of a chunk manifest (failed points carry status and NaN)."""
+def compute_chunk(manifest: Mapping[str, Any],
+                  progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+    """Evaluate every point of a chunk manifest (failed points carry status and NaN).
+
+    ``progress(done, total)``, if given, is called after each point
+    (:class:`ness_core.progress.ChunkProgress.update`).
+    """
     points = manifest["points"]
-    results = [evaluate(manifest["model"], **p["params"]) for p in points]
+    results = []
+    for p in points:
+        results.append(evaluate(manifest["model"], **p["params"]))
+        if progress is not None:
+            progress(len(results), len(points))
     return chunk_dataset(manifest["model"], [p["id"] for p in points], results)
 
 

@@ -44,6 +44,7 @@ from ness_core.chunk_files import existing_chunks, peak_memory_mb, read_manifest
 from ness_core.errors import ConfigError
 from ness_core.model import Model
 from ness_core.models import get_model
+from ness_core.progress import running_points
 
 ID_LENGTH = 12  # hex digits of point and chunk ids (48 bits)
 # A `script:` job pays ~1.5 s of interpreter start and imports (benchmarks/throughput.py,
@@ -399,6 +400,8 @@ class StudyPlan:
     the largest estimated peak of a job (``memory_estimate`` + :data:`JOB_BASE_MB`;
     ``None`` if the model declares no estimate), and ``peak_mem_mb`` the largest peak
     resident memory recorded by a finished chunk of the study (``None`` before any).
+    ``running_points`` counts the points that chunks still running have done so far
+    (their ``<chunk>.progress`` files, :mod:`ness_core.progress`).
     """
 
     study: str
@@ -414,6 +417,7 @@ class StudyPlan:
     peak_mem_mb: float | None
     finished_jobs: int
     finished_points: int
+    running_points: int = 0
 
 
 def summarize(study: Study, directory: str | os.PathLike,
@@ -436,7 +440,8 @@ def summarize(study: Study, directory: str | os.PathLike,
         cpu_hours=sum(costs) / 3600, cpu_hours_todo=todo_cost / 3600,
         mem_mb=job_mem_mb(1, need), mem_estimate_mb=need,
         peak_mem_mb=peak_memory_mb(Path(directory, f"{c.id}.nc") for c in done),
-        finished_jobs=len(done), finished_points=len(done_ids))
+        finished_jobs=len(done), finished_points=len(done_ids),
+        running_points=running_points(directory, [c.id for c in chunks if c.id not in computed]))
 
 
 def process_peak_mb() -> float:
