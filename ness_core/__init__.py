@@ -9,4 +9,21 @@ from ness_core.errors import ParameterError
 from ness_core.models import MODELS, get_model
 
 __all__ = ["MODELS", "ParameterError", "evaluate", "get_model"]
-__version__ = "0.1.0"
+
+
+def _stamped_version() -> str:
+    """The version setuptools-scm stamped at build/install time (``ness_core/_version.py``,
+    from git), else the installed distribution's metadata, else ``0+unknown``."""
+    try:
+        from ness_core._version import __version__ as version
+    except ImportError:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("ness-sweep")
+        except metadata.PackageNotFoundError:
+            version = "0+unknown"
+    return version
+
+
+__version__ = _stamped_version()

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from ness_core import resources
 from ness_core.errors import ParameterError
 
 EXIT_USAGE = 2
-SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"
-SCHEMA = SNAKEFILE.parent / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = resources.SCHEMA  # the checkout's workflow/schemas/, or the wheel's copy of it
+SNAKEFILE = resources.SNAKEFILE  # None in a wheel install: `ness run` needs a checkout
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,6 +214,10 @@ def _run_command(configfile: str, snakemake_args: list[str]) -> None:
     on it: Snakemake's own loader never sees a file that would fail the strict reading."""
     from ness_core import configs
 
+    if SNAKEFILE is None:
+        raise ParameterError("ness run: this ness_core is an installed package without the "
+                             "workflow; run it from a ness-sweep checkout (pip install -e .) "
+                             "or snakemake --snakefile CHECKOUT/Snakefile")
     configs.load_config(configs.read_config_file(configfile), SCHEMA)
     args = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
             "--configfile", configfile, *snakemake_args]

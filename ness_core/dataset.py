@@ -15,10 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,10 +25,10 @@ from ness_core.api import evaluate
 from ness_core.chunk_files import atomic_path, write_digest
 from ness_core.model import Model
 from ness_core.models import get_model
+from ness_core.provenance import provenance_attrs
 from ness_core.sweep import Study
 
 ENGINE = "netcdf4"
-VERSIONED_PACKAGES = ("ness-sweep", "numpy", "scipy", "xarray", "netCDF4", "snakemake")
 
 
 def _observable_array(model: Model, name: str, values: Sequence[Any]) -> tuple[tuple, np.ndarray]:
@@ -164,16 +161,14 @@ def provenance(study: Study) -> dict[str, str]:
     """Global attrs: study, model, parameters, versions, config hash, code version, time.
 
     ``config_hash`` is :meth:`Study.config_hash` of the study as gathered (model, sweep and
-    fixed parameters); ``code_version`` is ``ness-sweep <version>`` plus ``, git <commit>``
-    when the package runs from a git checkout; ``created`` is the gather time (UTC).
+    fixed parameters); ``created`` is the gather time (UTC); package versions (every runtime
+    dependency, recursively, as one JSON string), ness-sweep's version and commit and the
+    commit of the user's repository (the working directory's) are
+    :func:`ness_core.provenance.provenance_attrs`.
     """
     model = get_model(study.model)
     resolved = model.resolve(dict(study.fixed))
     defaults = {k: v for k, v in resolved.items() if k not in study.axes}
-    versions = package_versions()
-    commit = git_commit()
-    code = f"ness-sweep {versions['ness-sweep']}" + ("" if commit == "unknown"
-                                                      else f", git {commit}")
     return {
         "title": f"ness-sweep study '{study.name}' of model '{study.model}'",
         "study": study.name,
@@ -181,10 +176,8 @@ def provenance(study: Study) -> dict[str, str]:
         "swept_axes": json.dumps(list(study.axes)),
         "fixed_parameters": json_attr(study.fixed),
         "resolved_parameters": json_attr(defaults),
-        "package_versions": json.dumps(versions),
         "config_hash": study.config_hash(),
-        "git_commit": commit,
-        "code_version": code,
+        **provenance_attrs(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -198,25 +191,3 @@ def json_attr(params: Mapping[str, Any]) -> str:
         return v
 
     return json.dumps({k: plain(v) for k, v in params.items()}, allow_nan=False)
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that produced the data."""
-    out = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def git_commit() -> str:
-    """``git describe --always --dirty`` of the source tree of ``ness_core``, or ``unknown``."""
-    try:
-        res = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
-                             cwd=Path(__file__).parent, capture_output=True, text=True,
-                             timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return res.stdout.strip() or "unknown"

@@ -64,7 +64,8 @@ def key_numbers(ds: xr.Dataset) -> list[dict[str, Any]]:
             continue
         v = ds[name].values.astype(float).ravel()
         finite = v[np.isfinite(v)]
-        rows.append({"observable": name, "units": ds[name].attrs.get("units", ""),
+        units = ds[name].attrs.get("model_units", ds[name].attrs.get("units", ""))
+        rows.append({"observable": name, "units": units,
                      "min": finite.min() if finite.size else np.nan,
                      "max": finite.max() if finite.size else np.nan,
                      "inf": int(np.isinf(v).sum()), "nan": int(np.isnan(v).sum())})
@@ -159,6 +160,17 @@ def provenance_summary(ds: xr.Dataset) -> dict[str, str]:
             "computed": str(attrs.get("created", "?"))}
 
 
+def _user_repository(attrs: Mapping[str, Any]) -> str:
+    """``; in repository <commit>[ with uncommitted changes]`` from the dataset's
+    ``user_repository_*`` attrs (:mod:`ness_core.provenance`), or nothing outside a repository."""
+    commit = attrs.get("user_repository_commit")
+    if not commit:
+        return ""
+    dirty = {"true": " with uncommitted changes", "unknown": " (changes unknown)"}.get(
+        str(attrs.get("user_repository_dirty")), "")
+    return f"; in repository <code>{html.escape(str(commit))}</code>{dirty}"
+
+
 def study_section(name: str, spec: Mapping[str, Any], ds: xr.Dataset,
                   figures: Sequence[str | os.PathLike],
                   checks: Sequence[Mapping[str, Any]] | None = None) -> str:
@@ -173,7 +185,8 @@ def study_section(name: str, spec: Mapping[str, Any], ds: xr.Dataset,
         f'<h2>{html.escape(name)} <span class="{outcome}">[{outcome}]</span></h2>',
         f"<p>model <b>{html.escape(ds.attrs.get('model', '?'))}</b>; dims: {dims}</p>",
         f"<p>config hash <code>{html.escape(made['config_hash'])}</code>; code "
-        f"{html.escape(made['code_version'])}; computed {html.escape(made['computed'])}</p>",
+        f"{html.escape(made['code_version'])}; computed {html.escape(made['computed'])}"
+        f"{_user_repository(ds.attrs)}</p>",
         "<h3>Config</h3>",
         f"<pre>{html.escape(yaml.safe_dump(json.loads(json.dumps(spec)), sort_keys=False))}"
         "</pre>",  # the JSON round trip unshares defaults, so YAML shows no anchors
