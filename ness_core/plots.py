@@ -65,7 +65,7 @@ def label(var: xr.DataArray, width: int = 40) -> str:
     """Axis label ``long_name [units]`` (units omitted when empty or dimensionless), wrapped
     to lines of ``width`` characters."""
     name = var.attrs.get("long_name") or str(var.name)
-    units = var.attrs.get("units", "")
+    units = var.attrs.get("model_units", var.attrs.get("units", ""))  # the model's own unit
     text = f"{name} [{units}]" if units and units != "1" else name
     return textwrap.fill(text, width)
 

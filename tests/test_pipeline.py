@@ -39,10 +39,10 @@ def test_dataset_has_labelled_grid_and_provenance(finished_run):
     np.testing.assert_array_equal(ds["drive"].values, np.linspace(0.0, 2.0, 5))
     np.testing.assert_array_equal(ds["temperature"].values, [0.5, 1.0])
     model = ness_core.get_model("climate")
-    assert ds["drive"].attrs["units"] == model.parameter("drive").unit
+    assert dataset.declared_unit(ds["drive"]) == model.parameter("drive").unit
     for obs in model.all_observables():
         assert ds[obs.name].attrs["long_name"] == obs.long_name
-        assert ds[obs.name].attrs["units"] == obs.unit
+        assert dataset.declared_unit(ds[obs.name]) == obs.unit
     assert ds.attrs["model"] == "climate"
     assert json.loads(ds.attrs["fixed_parameters"]) == {"barrier": 1.0}
     assert json.loads(ds.attrs["resolved_parameters"])["nu"] == model.parameter("nu").default
@@ -213,7 +213,7 @@ def test_figure_options_and_own_captions_through_the_workflow(tmp_path, snakemak
             assert stem.with_suffix(".pdf").read_bytes().startswith(PDF_MAGIC)
     ds = dataset.read_netcdf(tmp_path / "results/wire_modes/dataset.nc")
     assert ds["occupation_right_movers"].dims == ("drive", "mode")
-    assert ds["mode_energy"].attrs["units"] == "energy"
+    assert dataset.declared_unit(ds["mode_energy"]) == "energy"
     report = tmp_path / "report.html"
     result = snakemake_runner(tmp_path, configfile, "--report", str(report))
     assert result.returncode == 0, result.stderr[-3000:]
