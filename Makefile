@@ -2,6 +2,9 @@
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# Every package pinned (`==`) for CPython 3.11 on Linux x86_64; `make lock` refreshes it.
+LOCK    := requirements.lock
+UV      := $(VENV)/tools/bin/uv
 CORES   ?= all
 PROFILE := --workflow-profile workflow/profiles/default
 # Jobs and test workers already use every core: one BLAS thread each avoids oversubscription.
@@ -9,15 +12,29 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install run report test test-cluster lint clean
+.PHONY: install lock run report test test-cluster lint clean
 
-$(STAMP): pyproject.toml
+# The pinned packages, then ness_core itself (editable, built with the pinned setuptools
+# and setuptools-scm, which stamps the version from git).
+$(STAMP): pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,cluster]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve requirements.lock from pyproject.toml (runtime + test + cluster extras) with uv
+# from PyPI, keeping the pins that still fit; `make lock LOCK_ARGS=--upgrade` takes the newest.
+$(UV):
+	python3 -m venv $(VENV)/tools
+	$(VENV)/tools/bin/python -m pip install --quiet uv
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra test --extra cluster --python-version 3.11 \
+	    --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" \
+	    --quiet $(LOCK_ARGS) -o $(LOCK)
 
 run: install
 	$(BIN)/snakemake --cores $(CORES) $(PROFILE)

@@ -17,6 +17,7 @@ import sys
 import sysconfig
 import tomllib
 import venv
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -47,9 +48,11 @@ def _run(*cmd, cwd: Path, env: dict | None = None, check: bool = True):
     return res
 
 
-def _source_tree(dest: Path) -> Path:
-    """A clone of REPO with the working tree's tracked and untracked (not ignored) files."""
-    _run("git", "clone", "--quiet", REPO, dest, cwd=dest.parent)
+def _source_tree(dest: Path, git: bool = True) -> Path:
+    """A clone of REPO with the working tree's tracked and untracked (not ignored) files
+    (``git=False``: those files alone, no repository)."""
+    if git:
+        _run("git", "clone", "--quiet", REPO, dest, cwd=dest.parent)
     files = _run("git", "ls-files", "-co", "--exclude-standard", "-z", cwd=REPO).stdout
     for name in filter(None, files.split("\0")):
         source = REPO / name
@@ -61,7 +64,7 @@ def _source_tree(dest: Path) -> Path:
 
 def _build_wheel(source: Path, out: Path) -> Path:
     _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "-w", out, source, cwd=source)
+         "--no-index", "-w", out, source, cwd=source, env=_env())
     (wheel,) = out.glob("ness_sweep-*.whl")
     return wheel
 
@@ -143,6 +146,40 @@ def test_wheel_stamps_version_and_commit_of_the_source_at_build_time(installed):
 def _runtime_requirements() -> set[str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     return {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+
+
+def test_wheel_built_without_git_has_the_fallback_version_and_no_commit(tmp_path):
+    wheel = _build_wheel(_source_tree(tmp_path / "src", git=False), tmp_path / "dist")
+    assert wheel.name.startswith("ness_sweep-0.1.0-")
+    with zipfile.ZipFile(wheel) as archive:
+        stamp = archive.read("ness_core/_version.py").decode()
+    assert "__version__ = version = '0.1.0'" in stamp
+    assert "__commit_id__ = commit_id = None" in stamp  # provenance: git_commit "unknown"
+
+
+def _locked() -> dict[str, str]:
+    """requirements.lock as {canonical name: pinned version}; every entry must be `==`."""
+    pins = {}
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==", line
+            pins[canonicalize_name(req.name)] = spec.version
+    return pins
+
+
+def test_lock_pins_every_requirement_of_pyproject_within_its_bounds():
+    """`make lock` was run after the last change of pyproject.toml's dependencies."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pins = _locked()
+    for line in [*project["dependencies"],
+                 *(r for reqs in project["optional-dependencies"].values() for r in reqs)]:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{name} is not in requirements.lock: run make lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (line, pins[name])
 
 
 def test_package_versions_cover_every_runtime_dependency_recursively():
