@@ -102,6 +102,16 @@ def _output_error(exc: OSError, path: Path) -> OutputError:
     return OutputError(exc.errno, f"cannot write {path}: {exc.strerror or exc}")
 
 
+def check_writable(directory: str | os.PathLike) -> None:
+    """Raise :class:`OutputError` naming the directory if files cannot be created in
+    ``directory`` (or, where it does not exist yet, in the first parent that does)."""
+    directory = Path(directory)
+    where = next((d for d in (directory, *directory.parents) if d.is_dir()), directory)
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise OutputError(errno.EACCES, f"cannot write in directory {where} (permission "
+                                        f"denied), so not {directory}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp",
                 need_bytes: int = 0) -> Iterator[Path]:

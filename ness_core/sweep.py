@@ -40,7 +40,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ness_core.chunk_files import existing_chunks, peak_memory_mb, read_manifest, write_json_atomic
+from ness_core.chunk_files import (
+    check_writable,
+    existing_chunks,
+    peak_memory_mb,
+    read_manifest,
+    write_json_atomic,
+)
 from ness_core.errors import ConfigError
 from ness_core.model import Model
 from ness_core.models import get_model
@@ -329,13 +335,16 @@ def job_mem_mb(attempt: int, need_mb: float | None = None) -> int:
     return first * 2 ** (attempt - 1)
 
 
-def chunk_mem_mb(model_name: str, manifest: str | os.PathLike, attempt: int) -> int:
-    """``mem_mb`` of the simulate job of a chunk manifest: :func:`job_mem_mb` of its largest
-    point's estimate (the manifest is read only if the model declares an estimate)."""
+def chunk_mem_mb(model_name: str, chunk: Chunk | str | os.PathLike, attempt: int) -> int:
+    """``mem_mb`` of the simulate job of a chunk (planned, or its manifest file):
+    :func:`job_mem_mb` of its largest point's estimate (a manifest is read only if the model
+    declares an estimate)."""
     model = get_model(model_name)
     if not declares_memory(model):
         return job_mem_mb(attempt)
-    needs = [point_memory_mb(model, p["params"]) for p in read_manifest(manifest)["points"]]
+    params = ([p.params for p in chunk.points] if isinstance(chunk, Chunk)
+              else [p["params"] for p in read_manifest(chunk)["points"]])
+    needs = [point_memory_mb(model, p) for p in params]
     return job_mem_mb(attempt, max((n for n in needs if n is not None), default=None))
 
 
@@ -374,20 +383,29 @@ def check_memory(study: Study, limit_mb: float | None) -> float | None:
 
 
 def plan_study(study: Study, directory: str | os.PathLike,
-               cores: int | None = None, verify: bool = True) -> list[Chunk]:
-    """Plan ``study`` against the manifests in ``directory``; write manifests of new chunks.
+               cores: int | None = None, verify: bool = True,
+               write: bool = True) -> list[Chunk]:
+    """Plan ``study`` against the manifests in ``directory``; with ``write``, write the
+    manifests of new chunks (the workflow leaves that to its rule ``manifest``).
 
     With ``verify`` (the run's own planning; a cluster job re-parsing the workflow skips it)
     corrupt chunk results and unreadable manifests are moved aside and planned again
-    (:func:`~ness_core.chunk_files.existing_chunks`). A directory that cannot be written
-    raises :class:`~ness_core.chunk_files.OutputError` naming it.
+    (:func:`~ness_core.chunk_files.existing_chunks`). If there are new chunks and
+    ``directory`` cannot be written, :class:`~ness_core.chunk_files.OutputError` names it.
     """
     manifests, computed = existing_chunks(directory, verify=verify, repair=verify)
     chunks = plan_chunks(study, study.points(), manifests, computed, cores)
-    for chunk in chunks:
-        if chunk.id not in manifests:
-            write_json_atomic(Path(directory, f"{chunk.id}.json"), chunk.manifest(study))
+    new = [chunk for chunk in chunks if chunk.id not in manifests]
+    if new:
+        check_writable(directory)
+    for chunk in new if write else []:
+        write_manifest(Path(directory, f"{chunk.id}.json"), chunk, study)
     return chunks
+
+
+def write_manifest(path: str | os.PathLike, chunk: Chunk, study: Study) -> None:
+    """Write ``chunk``'s manifest (:meth:`Chunk.manifest`) to ``path``, atomically."""
+    write_json_atomic(path, chunk.manifest(study))
 
 
 @dataclass(frozen=True)

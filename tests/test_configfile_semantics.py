@@ -39,3 +39,16 @@ def test_configfile_alone_makes_the_run_and_matches_ness_plan(tmp_path, capsys):
     # the study is FILE's alone (its own axis, two points), not merged into the default's
     assert [(p["study"], p["points"]) for p in plans] == [("climate_drive", 2)]
     assert _planned_studies(tmp_path) == {"default_a", "climate_drive"}
+
+
+def test_a_dry_run_writes_nothing_and_shows_the_manifest_jobs(tmp_path):
+    """Planning is pure: chunk manifests are the outputs of rule manifest, so `-n` leaves
+    the working directory as it was (Snakemake's own .snakemake/ aside)."""
+    own = tmp_path / "own.yaml"
+    own.write_text(OWN)
+    run = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-n", "--cores", "1",
+                          "-d", str(tmp_path), "--configfile", str(own)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "rule manifest:" in run.stdout + run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "own.yaml"]

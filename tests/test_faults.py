@@ -282,8 +282,11 @@ def test_a_garbage_manifest_is_named_and_rebuilt_by_the_workflow(tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert str(manifest.relative_to(tmp_path)) in rerun.stderr
     assert "JSONDecodeError" not in rerun.stderr
-    assert sweep.read_manifest(manifest)["chunk"] == manifest.stem
+    assert manifest.with_name(manifest.name + ".corrupt").read_bytes() == b"\x00garbage"
     xr.testing.assert_identical(dataset_of(tmp_path), before)
+    # rule manifest writes it again when its chunk is next needed (here: asked for)
+    assert run(tmp_path, configfile, str(manifest.relative_to(tmp_path))).returncode == 0
+    assert sweep.read_manifest(manifest)["chunk"] == manifest.stem
 
 
 def _unprivileged() -> list[str]:

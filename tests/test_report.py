@@ -127,7 +127,7 @@ def test_editing_one_study_rebuilds_only_that_study_and_its_report_section(
     jobs = dry_run_jobs(planned.stdout + planned.stderr)
     per_study = {rule for rule, study in jobs if study is not None}
     assert {study for _, study in jobs if study is not None} == {"climate_tiny"}
-    assert per_study == {"simulate", "gather", "figure", "report_section"}
+    assert per_study == {"manifest", "simulate", "gather", "figure", "report_section"}
     assert {rule for rule, study in jobs if study is None} == {"summary_report", "all"}
 
     second = snakemake_runner(tmp_path, configfile, *PROFILE)

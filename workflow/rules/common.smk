@@ -51,7 +51,7 @@ STUDIES = load_studies(config)
 
 
 def plan_chunks(studies):
-    """Chunk ids per study; manifests of new chunks are written here, before any job runs.
+    """Chunks per study, planned against the manifests and results already written.
 
     The run's own planning (not a cluster job re-parsing this file) moves corrupt chunk
     results and unreadable manifests aside, so their points are computed again; an
@@ -59,14 +59,18 @@ def plan_chunks(studies):
     """
     try:
         return {
-            name: [chunk.id for chunk in sweep.plan_study(
-                study, Path("results", name, "chunks"), verify=workflow.is_main_process)]
+            name: {chunk.id: chunk for chunk in sweep.plan_study(
+                study, Path("results", name, "chunks"), verify=workflow.is_main_process,
+                write=False)}
             for name, study in studies.items()
         }
     except OSError as error:
         sys.exit(f"error: {error}")
 
 
+# Chunks per study (id → chunk). Planning writes no manifest: rule manifest (simulate.smk)
+# does, as a job, so a dry run (which Snakemake decides only after this file is read)
+# writes nothing.
 CHUNKS = plan_chunks(STUDIES)
 FIGURES = {
     name: {configs.figure_name(fig): fig for fig in study.figures}

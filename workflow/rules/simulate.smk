@@ -13,9 +13,26 @@ for _study in STUDIES.values():
         sys.exit(f"config error: {error}")
 
 
+localrules:
+    manifest,
+
+
+# The manifest of a new chunk of the plan (common.smk), written by the main process. Its
+# content is fixed by the chunk id, so simulate takes it as ancient(): rewriting it (e.g.
+# after a change of this rule's code) never recomputes a chunk.
+rule manifest:
+    output:
+        "results/{study}/chunks/{chunk}.json",
+    log:
+        "results/logs/manifest/{study}/{chunk}.log",
+    run:
+        sweep.write_manifest(output[0], CHUNKS[wildcards.study][wildcards.chunk],
+                             STUDIES[wildcards.study])
+
+
 rule simulate:
     input:
-        manifest="results/{study}/chunks/{chunk}.json",
+        manifest=ancient("results/{study}/chunks/{chunk}.json"),
     output:
         "results/{study}/chunks/{chunk}.nc",
     log:
@@ -23,8 +40,11 @@ rule simulate:
     threads: 1
     resources:
         # the largest point's memory_estimate (or a fixed default), doubled on each retry
+        # (of the planned chunk; a job re-parsing this file may plan without it: its manifest)
         mem_mb=lambda wildcards, input, attempt: sweep.chunk_mem_mb(
-            STUDIES[wildcards.study].model, input.manifest, attempt
+            STUDIES[wildcards.study].model,
+            CHUNKS[wildcards.study].get(wildcards.chunk, input.manifest),
+            attempt,
         ),
     conda:
         "../envs/ness.yaml"
