@@ -90,7 +90,10 @@ def dry_run_jobs(output: str) -> list[tuple[str, str | None]]:
     jobs: list[tuple[str, str | None]] = []
     for line in output.splitlines():
         rule = re.match(r"^(?:local)?rule (\w+):", line)
-        if rule:
+        manifests = re.match(r"^(?:local)?rule manifests_\d+_(\w+):", line)  # one per study
+        if manifests:
+            jobs.append(("manifests", manifests.group(1)))
+        elif rule:
             jobs.append((rule.group(1), None))
         study = re.match(r"^\s+wildcards: .*\bstudy=(\w+)", line)
         if study and jobs:
@@ -127,7 +130,7 @@ def test_editing_one_study_rebuilds_only_that_study_and_its_report_section(
     jobs = dry_run_jobs(planned.stdout + planned.stderr)
     per_study = {rule for rule, study in jobs if study is not None}
     assert {study for _, study in jobs if study is not None} == {"climate_tiny"}
-    assert per_study == {"manifest", "simulate", "gather", "figure", "report_section"}
+    assert per_study == {"manifests", "simulate", "gather", "figure", "report_section"}
     assert {rule for rule, study in jobs if study is None} == {"summary_report", "all"}
 
     second = snakemake_runner(tmp_path, configfile, *PROFILE)

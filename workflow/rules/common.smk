@@ -84,6 +84,10 @@ wildcard_constraints:
     figure=configs.NAME_PATTERN,
 
 
+def chunk_manifest(study, chunk):
+    return f"results/{study}/chunks/{chunk}.json"
+
+
 def chunk_files(wildcards):
     return expand(
         "results/{study}/chunks/{chunk}.nc",

@@ -13,21 +13,32 @@ for _study in STUDIES.values():
         sys.exit(f"config error: {error}")
 
 
-localrules:
-    manifest,
+# The manifests of a study's new chunks (common.smk's plan), written by the main process in
+# one job per study. A chunk's manifest is fixed by its id, so simulate takes it as
+# ancient(): rewriting it (e.g. after a change of this code) never recomputes a chunk.
+for _index, (_name, _chunks) in enumerate(CHUNKS.items()):
+    _new = [path for path in (chunk_manifest(_name, cid) for cid in _chunks)
+            if not Path(path).exists()]
+    if not _new:
+        continue
 
-
-# The manifest of a new chunk of the plan (common.smk), written by the main process. Its
-# content is fixed by the chunk id, so simulate takes it as ancient(): rewriting it (e.g.
-# after a change of this rule's code) never recomputes a chunk.
-rule manifest:
-    output:
-        "results/{study}/chunks/{chunk}.json",
-    log:
-        "results/logs/manifest/{study}/{chunk}.log",
-    run:
-        sweep.write_manifest(output[0], CHUNKS[wildcards.study][wildcards.chunk],
-                             STUDIES[wildcards.study])
+    rule:
+        name:
+            f"manifests_{_index}_{re.sub(r'[^A-Za-z0-9_]', '_', _name)}"
+        output:
+            _new,
+        params:
+            study=_name,
+        log:
+            f"results/logs/manifests/{_name}.log",
+        localrule: True
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        run:
+            for path in output:
+                sweep.write_manifest(path, CHUNKS[params.study][Path(path).stem],
+                                     STUDIES[params.study])
 
 
 rule simulate:
