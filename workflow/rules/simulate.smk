@@ -13,32 +13,31 @@ for _study in STUDIES.values():
         sys.exit(f"config error: {error}")
 
 
-# The manifests of a study's new chunks (common.smk's plan), written by the main process in
-# one job per study. A chunk's manifest is fixed by its id, so simulate takes it as
-# ancient(): rewriting it (e.g. after a change of this code) never recomputes a chunk.
-for _index, (_name, _chunks) in enumerate(CHUNKS.items()):
-    _new = [path for path in (chunk_manifest(_name, cid) for cid in _chunks)
-            if not Path(path).exists()]
-    if not _new:
-        continue
+# The manifests of all new chunks of the plan (common.smk), written in one local job, so
+# every simulate job is ready at once (one SLURM array can take them all). A chunk's
+# manifest is fixed by its id, so simulate takes it as ancient(): rewriting it (e.g. after
+# a change of this code) never recomputes a chunk.
+NEW_MANIFESTS = {
+    path: (study, cid)
+    for study, chunks in CHUNKS.items()
+    for cid in chunks
+    if not Path(path := chunk_manifest(study, cid)).exists()
+}
+if NEW_MANIFESTS:
 
-    rule:
-        name:
-            f"manifests_{_index}_{re.sub(r'[^A-Za-z0-9_]', '_', _name)}"
+    rule manifests:
         output:
-            _new,
-        params:
-            study=_name,
+            list(NEW_MANIFESTS),
         log:
-            f"results/logs/manifests/{_name}.log",
+            "results/logs/manifests.log",
         localrule: True
         resources:
             mem_mb=1000,
             runtime=5,
         run:
             for path in output:
-                sweep.write_manifest(path, CHUNKS[params.study][Path(path).stem],
-                                     STUDIES[params.study])
+                study, cid = NEW_MANIFESTS[path]
+                sweep.write_manifest(path, CHUNKS[study][cid], STUDIES[study])
 
 
 rule simulate:
