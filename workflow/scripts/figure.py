@@ -7,9 +7,8 @@ partial figure.
 """
 
 import logging
-import sys
 
-from ness_core import dataset, plots
+from ness_core import dataset, job, plots
 from ness_core.chunk_files import atomic_path
 
 
@@ -25,7 +24,4 @@ def main(snakemake) -> None:
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    main(snakemake)  # noqa: F821
+    job.run(main, snakemake)  # noqa: F821

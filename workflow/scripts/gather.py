@@ -6,10 +6,9 @@ the grid no longer wants are left out. Chunk files are streamed one at a time.
 """
 
 import logging
-import sys
 from pathlib import Path
 
-from ness_core import chunk_files, configs, dataset, sweep
+from ness_core import chunk_files, configs, dataset, job, sweep
 
 
 def main(snakemake) -> None:
@@ -33,12 +32,4 @@ def main(snakemake) -> None:
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        main(snakemake)  # noqa: F821
-    except chunk_files.OutputError as error:  # corrupt chunk, full disk: one line
-        logging.error("%s", error)
-        print(f"error: {error}", file=sys.__stderr__)  # the log may be on the full disk
-        sys.exit(1)
+    job.run(main, snakemake)  # noqa: F821

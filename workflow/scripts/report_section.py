@@ -6,9 +6,8 @@ consistency checks, figures (embedded) and provenance from its dataset, built by
 """
 
 import logging
-import sys
 
-from ness_core import report
+from ness_core import job, report
 
 
 def main(snakemake) -> None:
@@ -21,7 +20,4 @@ def main(snakemake) -> None:
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    main(snakemake)  # noqa: F821
+    job.run(main, snakemake)  # noqa: F821

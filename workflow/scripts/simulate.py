@@ -1,6 +1,6 @@
 """Compute one chunk of grid points.
 
-Snakemake ``script:`` of rule ``simulate``. Input: the chunk manifest written by the planner
+Snakemake ``script:`` of rule ``simulate``. Input: the chunk manifest (written by rule manifests)
 (point ids and resolved parameters). Output: the chunk's netCDF file, written atomically.
 A point whose numerics fail is stored with its status and NaN; the chunk goes on. The
 file's attrs record the compute time and the job's peak resident memory (for ``ness plan``).
@@ -10,7 +10,6 @@ While it runs, the job logs its progress and keeps ``<chunk>.progress`` beside i
 
 import logging
 import os
-import sys
 import time
 
 # Jobs already run in parallel over the cores: one BLAS thread per job thread, set before
@@ -18,7 +17,7 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 
-from ness_core import chunk_files, dataset, progress, sweep  # noqa: E402
+from ness_core import chunk_files, dataset, job, progress, sweep  # noqa: E402
 from ness_core.models.network import short_name  # noqa: E402
 
 
@@ -44,12 +43,4 @@ def main(snakemake) -> None:
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        main(snakemake)  # noqa: F821
-    except chunk_files.OutputError as error:  # full disk, unwritable directory: one line
-        logging.error("%s", error)
-        print(f"error: {error}", file=sys.__stderr__)  # the log may be on the full disk
-        sys.exit(1)
+    job.run(main, snakemake)  # noqa: F821

@@ -7,10 +7,9 @@ written by rule ``report_section`` (one per study, in config order) into one pag
 
 import json
 import logging
-import sys
 from pathlib import Path
 
-from ness_core import report
+from ness_core import job, report
 
 
 def main(snakemake) -> None:
@@ -22,7 +21,4 @@ def main(snakemake) -> None:
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821, SIM115
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    main(snakemake)  # noqa: F821
+    job.run(main, snakemake)  # noqa: F821
