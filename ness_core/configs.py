@@ -522,8 +522,9 @@ def _take_defaults(config: dict[str, Any], view: dict[str, Any]) -> None:
 def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, Study]:
     """Schema check (fills defaults in ``config``), then model checks; one-line ConfigError.
 
-    A figure's ``caption`` must name a file of the workflow's caption directory, ``report/``
-    beside the schema's directory (``workflow/report/`` for ``workflow/schemas/``).
+    A figure's ``caption`` must name a file (:func:`caption_file`): relative to the working
+    directory (the user's own), else in the workflow's caption directory, ``report/`` beside
+    the schema's directory (``workflow/report/`` for ``workflow/schemas/``).
     """
     import jsonschema
     from snakemake.exceptions import WorkflowError
@@ -543,7 +544,18 @@ def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, 
     captions = Path(schema).resolve().parent.parent / "report"
     for study in studies.values():
         for i, fig in enumerate(study.figures):
-            if fig.get("caption") and not (captions / fig["caption"]).is_file():
+            if fig.get("caption") and caption_file(fig["caption"], captions) is None:
                 raise ConfigError(f"study '{study.name}', figures[{i}] 'caption': no file "
-                                  f"{fig['caption']!r} in {captions}")
+                                  f"{fig['caption']!r} in the working directory "
+                                  f"{Path.cwd()} nor in {captions}")
     return studies
+
+
+def caption_file(name: str, captions: str | os.PathLike) -> Path | None:
+    """The file a figure's ``caption: name`` means: ``name`` relative to the working
+    directory (a caption of the user's repository) if it is a file there, else ``name`` in
+    the workflow's caption directory ``captions``; ``None`` if neither exists."""
+    for path in (Path(name), Path(captions, name)):
+        if path.is_file():
+            return path
+    return None

@@ -284,3 +284,19 @@ def test_plan_refuses_bad_options(args, words, tmp_path, capsys):
     assert cli.main(["plan", str(path), *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and all(w in err for w in words), err
+
+
+def test_a_caption_of_the_users_own_directory_is_found(tmp_path, capsys):
+    """`caption:` is a path relative to the working directory (the user's repository), else
+    a file of workflow/report/; neither is one config error naming both places."""
+    (tmp_path / "captions").mkdir()
+    (tmp_path / "captions" / "mine.rst").write_text("My figure.\n")
+    figure = "{kind: line, x: drive, y: current, caption: %s}"
+    path = tmp_path / "config.yaml"
+    for caption, code in (("captions/mine.rst", 0), ("tur_heatmap_climate.rst", 0),
+                          ("captions/missing.rst", 2)):
+        path.write_text("studies:\n  a: {model: climate, sweep: {drive: [0.5, 1.0]}, "
+                        f"figures: [{figure % caption}]}}\n")
+        assert cli.main(["plan", str(path), "-d", str(tmp_path)]) == code
+    err = capsys.readouterr().err
+    assert "'captions/missing.rst'" in err and str(tmp_path) in err and "workflow" in err

@@ -1,7 +1,8 @@
 # One rule run per figure of a study's `figures:` list, PNG for the report plus PDF.
 
-# A figure's own caption (`caption:`, a file here; configs.load_config checks it exists) is
-# passed as params.caption and appended to figure.rst in the Snakemake report.
+# A figure's own caption (`caption:`, a file of the working directory or of workflow/report/;
+# configs.load_config checks it exists) is passed as params.caption and appended to
+# figure.rst in the Snakemake report.
 REPORT_DIR = Path(workflow.current_basedir, "..", "report")
 
 
@@ -19,7 +20,7 @@ rule figure:
     params:
         spec=lambda wildcards: FIGURES[wildcards.study][wildcards.figure],
         caption=lambda wildcards: "\n".join(
-            (REPORT_DIR / name).read_text()
+            configs.caption_file(name, REPORT_DIR).read_text()
             for name in [FIGURES[wildcards.study][wildcards.figure].get("caption")]
             if name
         ),
