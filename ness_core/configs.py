@@ -131,29 +131,23 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         where = f"{path}, line {mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: {problem}") from None
-    if config is None:
-        config = {}
-    if not isinstance(config, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'studies', got "
-                          f"{type(config).__name__}")
-    if "__use_yte__" in config:
-        raise ConfigError(f"{path}: __use_yte__: YTE templates run code; a ness-sweep config "
-                          "is plain data, so write the values out")
-    check_structure(config)
+    config = {} if config is None else config
+    check_structure(config, str(path))
     return config
 
 
-def check_structure(config: Mapping[str, Any]) -> None:
+def check_structure(config: Any, source: str = "config") -> None:
     """Checks that come before the schema, on a config from any loader (also Snakemake's):
-    no YTE template, study and figure names matching :data:`NAME_PATTERN`, and no study with
-    more points than ``max_points_per_study`` (counted from list lengths and ``num``, before
-    anything is expanded)."""
+    a mapping, no YTE template, study and figure names matching :data:`NAME_PATTERN`, and
+    no study with more points than ``max_points_per_study`` (counted from list lengths and
+    ``num``, before anything is expanded). ``source`` (a file) starts the first two
+    messages."""
     if not isinstance(config, Mapping):
-        raise ConfigError(f"config: expected a mapping with 'studies', got "
+        raise ConfigError(f"{source}: expected a mapping with 'studies', got "
                           f"{type(config).__name__}")
     if "__use_yte__" in config:
-        raise ConfigError("__use_yte__: YTE templates run code; a ness-sweep config is plain "
-                          "data, so write the values out")
+        raise ConfigError(f"{source}: __use_yte__: YTE templates run code; a ness-sweep "
+                          "config is plain data, so write the values out")
     limit = config.get("max_points_per_study", MAX_POINTS_PER_STUDY)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ConfigError(f"max_points_per_study: {limit!r} is not an integer >= 1")

@@ -1,12 +1,13 @@
 """Parameter studies: validated grids → stable point ids → chunks of work → resources.
 
 A :class:`Study` is one validated entry of a config's ``studies:`` (built by
-:mod:`ness_core.config`). Every grid point has a stable id (:func:`point_id`): a hash of the
+:mod:`ness_core.configs`). Every grid point has a stable id (:func:`point_id`): a hash of the
 model name, *all* resolved parameters (swept, fixed and defaults) and the model's
 ``revision``, so changing a fixed parameter or a default, or a model's conventions, gives
 new ids. Points are computed in *chunks*; a chunk is described by
 a manifest (``results/<study>/chunks/<chunk_id>.json``, written once, atomically, by the
-planner; see :mod:`ness_core.chunk_files`) and its result ``<chunk_id>.nc``.
+workflow's rule ``manifests``; see :mod:`ness_core.chunk_files`) and its result
+``<chunk_id>.nc``.
 :func:`plan_chunks` keeps every existing chunk that is computed and still useful, or planned
 and entirely wanted, and chunks only the remaining points; so re-running computes nothing,
 adding a value computes only the new points, and an interrupted run recomputes only the
@@ -386,7 +387,7 @@ def plan_study(study: Study, directory: str | os.PathLike,
                cores: int | None = None, verify: bool = True,
                write: bool = True) -> list[Chunk]:
     """Plan ``study`` against the manifests in ``directory``; with ``write``, write the
-    manifests of new chunks (the workflow leaves that to its rule ``manifest``).
+    manifests of new chunks (the workflow leaves that to its rule ``manifests``).
 
     With ``verify`` (the run's own planning; a cluster job re-parsing the workflow skips it)
     corrupt chunk results and unreadable manifests are moved aside and planned again

@@ -52,3 +52,21 @@ def test_a_dry_run_writes_nothing_and_shows_the_manifest_jobs(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "rule manifests:" in run.stdout + run.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "own.yaml"]
+
+
+def test_a_first_run_as_a_module_with_prefix_writes_under_the_prefix_only(tmp_path):
+    """A paper repository's Snakefile uses ness-sweep as a module with its own config and
+    `prefix:`: the study lands under the prefix and nothing is written in the checkout."""
+    (tmp_path / "config.yaml").write_text(
+        "studies:\n  mine: {model: climate, sweep: {drive: [0.0, 1.0]}}\n")
+    (tmp_path / "Snakefile").write_text(
+        'configfile: "config.yaml"\n\n'
+        f'module ness:\n    snakefile: "{ROOT / "Snakefile"}"\n    config: config\n'
+        '    prefix: "ness"\n\nuse rule * from ness as ness_*\n')
+    before = sorted(ROOT.glob("results/**/*"))
+    run = subprocess.run([str(SNAKEMAKE), "--cores", "2"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (tmp_path / "ness" / "results" / "mine" / "dataset.nc").is_file()
+    assert not (tmp_path / "results").exists()
+    assert sorted(ROOT.glob("results/**/*")) == before

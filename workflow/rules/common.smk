@@ -12,6 +12,7 @@ SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
 
 # The config when no --configfile is given: the working directory's, else the workflow's.
 DEFAULT_CONFIG = "config/config.yaml"
+WORKFLOW_ROOT = Path(workflow.current_basedir).parent.parent  # workflow/rules/ → checkout
 
 
 def read_config(config):
@@ -20,8 +21,11 @@ def read_config(config):
     Files given with --configfile are read again strictly (configs.read_config_file), so a
     file gets the same verdict here as from ``ness plan``; they alone make the config. With
     none, DEFAULT_CONFIG is read strictly (never by Snakemake's own loader, which would
-    expand aliases and run YTE templates) and --config values override it.
+    expand aliases and run YTE templates) and --config values override it. Used as a module
+    with `config:`, the including workflow's config is the config (checked next, as any).
     """
+    if workflow.modifier.skip_configfile:
+        return
     try:
         given = list(workflow.overwrite_configfiles)
         for path in given:
@@ -29,7 +33,7 @@ def read_config(config):
         if not given:
             default = Path(DEFAULT_CONFIG)
             if not default.is_file():
-                default = Path(workflow.basedir, DEFAULT_CONFIG)
+                default = WORKFLOW_ROOT / DEFAULT_CONFIG
             base = configs.read_config_file(default)
             update_config(base, config)
             config.clear()
@@ -68,7 +72,7 @@ def plan_chunks(studies):
         sys.exit(f"error: {error}")
 
 
-# Chunks per study (id → chunk). Planning writes no manifest: rule manifest (simulate.smk)
+# Chunks per study (id → chunk). Planning writes no manifest: rule manifests (simulate.smk)
 # does, as a job, so a dry run (which Snakemake decides only after this file is read)
 # writes nothing.
 CHUNKS = plan_chunks(STUDIES)

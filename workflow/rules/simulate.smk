@@ -17,17 +17,17 @@ for _study in STUDIES.values():
 # every simulate job is ready at once (one SLURM array can take them all). A chunk's
 # manifest is fixed by its id, so simulate takes it as ancient(): rewriting it (e.g. after
 # a change of this code) never recomputes a chunk.
-NEW_MANIFESTS = {
-    path: (study, cid)
+NEW_MANIFESTS = [
+    path
     for study, chunks in CHUNKS.items()
     for cid in chunks
     if not Path(path := chunk_manifest(study, cid)).exists()
-}
+]
 if NEW_MANIFESTS:
 
     rule manifests:
         output:
-            list(NEW_MANIFESTS),
+            NEW_MANIFESTS,
         log:
             "results/logs/manifests.log",
         localrule: True
@@ -35,9 +35,9 @@ if NEW_MANIFESTS:
             mem_mb=1000,
             runtime=5,
         run:
-            for path in output:
-                study, cid = NEW_MANIFESTS[path]
-                sweep.write_manifest(path, CHUNKS[study][cid], STUDIES[study])
+            for path in map(Path, output):  # results/<study>/chunks/<chunk>.json
+                study = path.parent.parent.name
+                sweep.write_manifest(path, CHUNKS[study][path.stem], STUDIES[study])
 
 
 rule simulate:
