@@ -513,12 +513,14 @@ def _take_defaults(config: dict[str, Any], view: dict[str, Any]) -> None:
                     original.setdefault(key, value)
 
 
-def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, Study]:
+def load_config(config: dict[str, Any], schema: str | os.PathLike,
+                captions: str | os.PathLike | None = None) -> dict[str, Study]:
     """Schema check (fills defaults in ``config``), then model checks; one-line ConfigError.
 
     A figure's ``caption`` must name a file (:func:`caption_file`): relative to the working
-    directory (the user's own), else in the workflow's caption directory, ``report/`` beside
-    the schema's directory (``workflow/report/`` for ``workflow/schemas/``).
+    directory (the user's own), else in the workflow's caption directory ``captions``, by
+    default ``report/`` beside the schema's directory (``workflow/report/`` for
+    ``workflow/schemas/``).
     """
     import jsonschema
     from snakemake.exceptions import WorkflowError
@@ -535,7 +537,7 @@ def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, 
         raise ConfigError(str(error).strip().splitlines()[0]) from None
     _take_defaults(config, view)
     studies = parse_config(config)
-    captions = Path(schema).resolve().parent.parent / "report"
+    captions = Path(captions or Path(schema).resolve().parent.parent / "report")
     for study in studies.values():
         for i, fig in enumerate(study.figures):
             if fig.get("caption") and caption_file(fig["caption"], captions) is None:

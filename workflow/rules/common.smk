@@ -1,18 +1,47 @@
 # Helpers: config validation, the chunk plan, and input functions. Nothing here computes.
+import os
 import re
 import sys
 from pathlib import Path
 
 from snakemake.utils import update_config
 
-from ness_core import configs, sweep
+from ness_core import configs, resources, sweep
 
-SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
 
+def workflow_file(relative):
+    """A file of this workflow, ``relative`` to workflow/rules/, as a local path.
+
+    The workflow may be a checkout (or a module given by a local path) or fetched by
+    Snakemake (a module given as github(...)): workflow.source_path gives the local file in
+    the first case and Snakemake's cached copy in the second.
+    """
+    return Path(workflow.source_path(relative))
+
+
+def workflow_captions():
+    """The workflow's caption directory (workflow/report/) as a local directory.
+
+    A fetched workflow has no directory on disk (Snakemake caches single files), so its
+    captions are the installed library's copies of the same files (ness_core.resources).
+    """
+    basedir = workflow.current_basedir
+    if isinstance(basedir, (str, os.PathLike)):
+        return Path(basedir, "..", "report").resolve()
+    return resources.WORKFLOW / "report"
+
+
+def results_path(relative):
+    """``relative`` (a path under results/) where the rules' outputs are: under a module's
+    ``prefix:`` (or ``replace_prefix:``) when the workflow is used as a module."""
+    return Path(workflow.modifier.path_modifier.replace_prefix(relative))
+
+
+SCHEMA = workflow_file("../schemas/config.schema.yaml")
+CAPTIONS = workflow_captions()
 
 # The config when no --configfile is given: the working directory's, else the workflow's.
 DEFAULT_CONFIG = "config/config.yaml"
-WORKFLOW_ROOT = Path(workflow.current_basedir).parent.parent  # workflow/rules/ → checkout
 
 
 def read_config(config):
@@ -33,7 +62,7 @@ def read_config(config):
         if not given:
             default = Path(DEFAULT_CONFIG)
             if not default.is_file():
-                default = WORKFLOW_ROOT / DEFAULT_CONFIG
+                default = workflow_file(f"../../{DEFAULT_CONFIG}")
             base = configs.read_config_file(default)
             update_config(base, config)
             config.clear()
@@ -45,7 +74,7 @@ def read_config(config):
 def load_studies(config):
     """Schema check (fills defaults), then model-level checks; a bad config exits cleanly."""
     try:
-        return configs.load_config(config, SCHEMA)
+        return configs.load_config(config, SCHEMA, captions=CAPTIONS)
     except configs.ConfigError as error:
         sys.exit(f"config error: {error}")
 
@@ -64,7 +93,7 @@ def plan_chunks(studies):
     try:
         return {
             name: {chunk.id: chunk for chunk in sweep.plan_study(
-                study, Path("results", name, "chunks"), verify=workflow.is_main_process,
+                study, results_path(f"results/{name}/chunks"), verify=workflow.is_main_process,
                 write=False)}
             for name, study in studies.items()
         }

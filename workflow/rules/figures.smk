@@ -2,8 +2,7 @@
 
 # A figure's own caption (`caption:`, a file of the working directory or of workflow/report/;
 # configs.load_config checks it exists) is passed as params.caption and appended to
-# figure.rst in the Snakemake report.
-REPORT_DIR = Path(workflow.current_basedir, "..", "report")
+# figure.rst in the Snakemake report. CAPTIONS (common.smk) is workflow/report/.
 
 
 rule figure:
@@ -20,7 +19,7 @@ rule figure:
     params:
         spec=lambda wildcards: FIGURES[wildcards.study][wildcards.figure],
         caption=lambda wildcards: "\n".join(
-            configs.caption_file(name, REPORT_DIR).read_text()
+            configs.caption_file(name, CAPTIONS).read_text()
             for name in [FIGURES[wildcards.study][wildcards.figure].get("caption")]
             if name
         ),
