@@ -5,9 +5,12 @@ and `ness plan FILE` lists the same studies as Snakemake."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from ness_core import cli
 
@@ -54,19 +57,83 @@ def test_a_dry_run_writes_nothing_and_shows_the_manifest_jobs(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "own.yaml"]
 
 
-def test_a_first_run_as_a_module_with_prefix_writes_under_the_prefix_only(tmp_path):
-    """A paper repository's Snakefile uses ness-sweep as a module with its own config and
-    `prefix:`: the study lands under the prefix and nothing is written in the checkout."""
-    (tmp_path / "config.yaml").write_text(
-        "studies:\n  mine: {model: climate, sweep: {drive: [0.0, 1.0]}}\n")
-    (tmp_path / "Snakefile").write_text(
-        'configfile: "config.yaml"\n\n'
-        f'module ness:\n    snakefile: "{ROOT / "Snakefile"}"\n    config: config\n'
-        '    prefix: "ness"\n\nuse rule * from ness as ness_*\n')
-    before = sorted(ROOT.glob("results/**/*"))
-    run = subprocess.run([str(SNAKEMAKE), "--cores", "2"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300)
+PAPER_CONFIG = """studies:
+  mine:
+    model: climate
+    sweep: {drive: %s}
+    figures:
+      - {kind: line, x: drive, y: current, caption: captions/mine.rst}
+"""
+MODULE = """configfile: "config.yaml"
+
+module ness:
+    snakefile: %s
+    config: config
+    prefix: "ness"
+
+use rule * from ness as ness_*
+"""
+
+
+def _paper_repository(path: Path, snakefile: str) -> None:
+    """A user's repository: its own config, caption and Snakefile using ness-sweep."""
+    (path / "captions").mkdir(parents=True)
+    (path / "captions" / "mine.rst").write_text("Current of my own climate study.\n")
+    (path / "config.yaml").write_text(PAPER_CONFIG % "[0.0, 1.0]")
+    (path / "Snakefile").write_text(MODULE % snakefile)
+
+
+def _snakemake(cwd: Path, *args: str, env: dict | None = None) -> str:
+    run = subprocess.run([str(SNAKEMAKE), *args], cwd=cwd, capture_output=True, text=True,
+                         timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout + run.stderr
+
+
+def test_a_paper_repository_runs_ness_sweep_as_a_module_under_its_prefix(tmp_path):
+    """The module's outputs land under `prefix:`, the user's caption is found in the user's
+    repository, a rerun with one more point computes only the new chunk, `--report` works,
+    and nothing is written in the ness-sweep checkout."""
+    _paper_repository(tmp_path, f'"{ROOT / "Snakefile"}"')
+    before = sorted(ROOT.glob("results/**/*"))
+    _snakemake(tmp_path, "--cores", "2")
+    chunks = tmp_path / "ness" / "results" / "mine" / "chunks"
     assert (tmp_path / "ness" / "results" / "mine" / "dataset.nc").is_file()
+    assert (tmp_path / "ness" / "results" / "mine" / "figures"
+            / "line_current_vs_drive.pdf").is_file()
     assert not (tmp_path / "results").exists()
+    first = {p.name: p.stat().st_mtime_ns for p in chunks.glob("*.nc")}
+    assert len(first) == 1
+
+    (tmp_path / "config.yaml").write_text(PAPER_CONFIG % "[0.0, 1.0, 2.0]")
+    log = _snakemake(tmp_path, "--cores", "2")
+    assert log.count("rule ness_simulate:") == 1  # the new point's chunk alone
+    after = {p.name: p.stat().st_mtime_ns for p in chunks.glob("*.nc")}
+    assert len(after) == 2 and all(after[name] == first[name] for name in first)
+
+    _snakemake(tmp_path, "--report", "report.html")
+    assert "Current of my own climate study." in (tmp_path / "report.html").read_text()
     assert sorted(ROOT.glob("results/**/*")) == before
+
+
+def test_a_module_given_as_github_is_read_from_snakemakes_source_cache(tmp_path):
+    """`snakefile: github("owner/ness-sweep", ...)`: the workflow's files come from
+    Snakemake's cached clone, not from a directory on disk. Git's `insteadOf` points
+    github.com at a bare clone of this checkout's HEAD, so no network is used."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+                          capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("the checkout is not a git repository")
+    hosted = tmp_path / "hosted"
+    subprocess.run(["git", "clone", "-q", "--bare", str(ROOT),
+                    str(hosted / "nesslab" / "ness-sweep")], check=True)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text(f'[url "file://{hosted}/"]\n\tinsteadOf = https://github.com/\n')
+    env = dict(os.environ, GIT_CONFIG_GLOBAL=str(gitconfig),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    paper = tmp_path / "paper"
+    _paper_repository(paper, 'github("nesslab/ness-sweep", path="Snakefile", '
+                             f'commit="{head.stdout.strip()}")')
+    _snakemake(paper, "--cores", "2", env=env)
+    assert (paper / "ness" / "results" / "mine" / "figures"
+            / "line_current_vs_drive.png").is_file()
