@@ -283,11 +283,12 @@ def model_name(spec: Mapping[str, Any]) -> str:
 
 
 def short_name(name: str) -> str:
-    """``network#<8 hex digits of its hash>`` for a network model name (tables, logs);
-    other names unchanged."""
-    if not is_network_name(name):
+    """``<kind>#<8 hex digits of its hash>`` for a model named by its declared block
+    (``network:``, ``markov:``, ``lindblad:``; tables, logs); other names unchanged."""
+    kind, sep, _ = name.partition(":")
+    if not sep or kind not in ("network", "markov", "lindblad"):
         return name
-    return "network#" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+    return kind + "#" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
 
 
 def is_network_name(name: Any) -> bool:
