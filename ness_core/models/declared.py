@@ -98,7 +98,7 @@ def declared_parameters(spec: Mapping[str, Any]) -> tuple[Parameter, ...]:
     out = []
     for name, entry in spec["parameters"].items():
         out.append(Parameter(name, entry["default"], entry.get("unit", ""),
-                             entry.get("description", "declared parameter"), low=entry.get("low"),
+                             entry.get("description", name), low=entry.get("low"),
                              high=entry.get("high"),
                              axis=name if name in CANONICAL_AXES else None))
     return (*out, FLUCTUATIONS)
