@@ -110,8 +110,9 @@ def model_name(kind: str, spec: Mapping[str, Any]) -> str:
 
 
 def is_declared_name(name: Any) -> bool:
-    """Whether ``name`` names a model declared in a config (``markov:…``, ``lindblad:…``)."""
-    return isinstance(name, str) and name.partition(":")[0] in KINDS and ":" in name
+    """Whether ``name`` names a model declared in a config (``markov:…``, ``lindblad:…``, or
+    the bare kind, which :func:`declared_model` explains)."""
+    return isinstance(name, str) and name.partition(":")[0] in KINDS
 
 
 def normalize(kind: str, block: Any) -> dict[str, Any]:
@@ -127,7 +128,11 @@ def normalize(kind: str, block: Any) -> dict[str, Any]:
 def declared_model(name: str) -> Model:
     """The model called ``name`` (``markov:`` or ``lindblad:`` + normalised JSON), built
     once per process. Raises :class:`ParameterError` if the JSON is malformed or invalid."""
-    kind, _, text = name.partition(":")
+    kind, colon, text = name.partition(":")
+    if not colon:
+        raise ParameterError(f"model '{kind}' is declared in a study's {kind}: block: run it "
+                             f"from a config (ness plan CONFIG, snakemake --configfile CONFIG), "
+                             f"or one point as ness point '{kind}:<the block as JSON>' ...")
     try:
         block = json.loads(text)
     except (json.JSONDecodeError, RecursionError):

@@ -263,26 +263,14 @@ class DeclaredLindblad(DeclaredModel):
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         h, jumps = self.operators(params)
-        liouvillian = Liouvillian(h, list(jumps.values()))
-        state = steady_state(liouvillian)
-        spectrum = spectral_gap(liouvillian, steady=state)
-        status = combine(state.status, spectrum.status)
-        rho = state.rho
-        counted = jumps[self.spec["current"]]
-        current = expectation(rho, counted.conj().T @ counted).real
-        sigma, note = self._spohn(params, rho, h, jumps)
-        variance = math.nan
-        if params["fluctuations"]:
-            counting = current_cumulants(liouvillian, state, [counted], [1.0])
-            variance = counting.variance
-            status = combine(status, counting.status)
-        out = {"current": current, "entropy_production": sigma, "gap": spectrum.gap,
-               "gap_imag": spectrum.imag,
-               **current_fluctuations(current, variance, sigma),
-               "residual": state.residual, "status": status, "note": note}
-        for name, text in self.spec["observables"].items():
-            op = build_operator(text, self.space, params, f"lindblad, observable '{name}'")
-            out[f"expectation_{name}"] = expectation(rho, op).real
+        ops = {name: build_operator(text, self.space, params, f"lindblad, observable '{name}'")
+               for name, text in self.spec["observables"].items()}
+        out, rho = lindblad_outputs(h, list(jumps.values()),
+                                    list(jumps).index(self.spec["current"]), ops,
+                                    params["fluctuations"])
+        out["entropy_production"], out["note"] = self._spohn(params, rho, h, jumps)
+        out.update(current_fluctuations(out["current"], out.pop("variance"),
+                                        out["entropy_production"]))
         return out
 
     def _spohn(self, params: dict[str, Any], rho: np.ndarray, h: sp.csr_matrix,
@@ -313,6 +301,33 @@ class DeclaredLindblad(DeclaredModel):
         rates = max(float(np.max(abs(j.conj().T @ j).data, initial=0.0))
                     for j in jumps.values())
         return entropy_production(heats, affinities, atol=1e-12 * rates * scale), ""
+
+
+def lindblad_outputs(h: sp.spmatrix, jumps: list[sp.spmatrix], counted: int,
+                     observables: dict[str, sp.spmatrix], fluctuations: bool
+                     ) -> tuple[dict[str, Any], np.ndarray]:
+    """Observables of the NESS of H and jump operators ``jumps`` (rates included), and ρ.
+
+    ``current`` = Tr(L ρ L†) of ``jumps[counted]``, ``gap``, ``gap_imag``,
+    ``expectation_<name>`` = Re Tr(O ρ), ``variance`` (the count's scaled variance when
+    ``fluctuations``, else NaN), ``residual``, ``status``.
+    """
+    liouvillian = Liouvillian(h, jumps)
+    state = steady_state(liouvillian)
+    spectrum = spectral_gap(liouvillian, steady=state)
+    status = combine(state.status, spectrum.status)
+    rho = state.rho
+    jump = sp.csr_matrix(jumps[counted])
+    variance = math.nan
+    if fluctuations:
+        counting = current_cumulants(liouvillian, state, [jump], [1.0])
+        variance = counting.variance
+        status = combine(status, counting.status)
+    out = {"current": expectation(rho, jump.conj().T @ jump).real, "gap": spectrum.gap,
+           "gap_imag": spectrum.imag, "variance": variance,
+           **{f"expectation_{n}": expectation(rho, op).real for n, op in observables.items()},
+           "residual": state.residual, "status": status}
+    return out, rho
 
 
 def lindblad_model(spec: dict[str, Any]) -> DeclaredLindblad:
