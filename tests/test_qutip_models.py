@@ -45,7 +45,8 @@ def test_a_model_from_array_operators_reproduces_resonance_fluorescence(detuning
         h = -p["detuning"] * a.T @ a + p["drive"] / 2 * (a + a.T)
         return h, [np.sqrt(p["gamma"]) * a]
 
-    model = qutip_lindblad_model("atom", build, PARAMETERS, observables={"excited": a.T @ a})
+    model = qutip_lindblad_model("atom", build, PARAMETERS,
+                                 observables={"excited": lambda p: a.T @ a})  # or a callable
     _check(model, detuning, drive, gamma)
 
 

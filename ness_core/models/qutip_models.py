@@ -59,6 +59,11 @@ def to_sparse(operator: Any, where: str) -> sp.csr_matrix:
                     "Qobj, a scipy sparse matrix or a numpy array)")
 
 
+def _is_operator(value: Any) -> bool:
+    """Whether ``value`` is an operator (a QuTiP ``Qobj`` is callable too)."""
+    return sp.issparse(value) or isinstance(value, np.ndarray) or hasattr(value, "full")
+
+
 def qutip_lindblad_model(name: str, build: Callable[[dict[str, Any]], tuple[Any, Sequence]],
                          parameters: Sequence[Parameter], *, current: int = 0,
                          observables: Mapping[str, Any] | None = None,
@@ -96,7 +101,7 @@ def qutip_lindblad_model(name: str, build: Callable[[dict[str, Any]], tuple[Any,
         h, c_ops = build(dict(params))
         h = to_sparse(h, f"model '{name}', H")
         jumps = [to_sparse(c, f"model '{name}', c_ops[{i}]") for i, c in enumerate(c_ops)]
-        ops = {n: to_sparse(o(dict(params)) if callable(o) else o,
+        ops = {n: to_sparse(o(dict(params)) if callable(o) and not _is_operator(o) else o,
                             f"model '{name}', observable '{n}'")
                for n, o in observables.items()}
         n = h.shape[0]
