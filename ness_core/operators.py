@@ -127,6 +127,8 @@ def check_operator_expression(text: object, sites: Mapping[str, Site],
         ``dag``, division by an operator, or an operator power that is not a literal integer
         in [0, MAX_OPERATOR_POWER].
     """
+    if isinstance(text, int | float) and not isinstance(text, bool) and math.isfinite(text):
+        text = repr(float(text))  # a multiple of the identity
     if not isinstance(text, str):
         raise ParameterError(f"{where}: expected an operator expression (a string), got {text!r}")
     tree = parse_expression(text, where)

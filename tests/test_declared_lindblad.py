@@ -11,6 +11,7 @@ two thermal baths in closed form.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,3 +230,40 @@ def test_operator_algebra_follows_the_documented_conventions():
     assert np.allclose(got, 2 * np.kron(SP, ad @ ad) + np.kron(SZ, np.eye(3)) - np.eye(6))
     with pytest.raises(ParameterError, match="divides by zero"):
         build_operator("s1.sz / (J - 1)", space, {"J": 1.0}, "x")
+
+
+@pytest.mark.slow
+def test_declared_models_through_the_pipeline(tmp_path, snakemake_runner):
+    """A markov and a lindblad study through snakemake: every job rebuilds the model from
+    its name, and the datasets hold the dense reference values and the declared labels."""
+    import yaml
+
+    from ness_core import dataset
+    from test_declared_markov import BLOCK, _dense, _rates, _stationary
+
+    config = {"studies": {
+        "cycle": {"model": "markov", "markov": BLOCK, "sweep": {"drive": [0.0, 2.0]},
+                  "chunk_size": 1},
+        "pair": {"model": "lindblad", "lindblad": SPIN_PAIR, "sweep": {"h": [0.0, 0.4]},
+                 "fixed": {"J": 0.7},
+                 "figures": [{"kind": "line", "x": "h", "y": ["expectation_magnetisation"]}]}}}
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    profile = Path(__file__).resolve().parents[1] / "workflow" / "profiles" / "default"
+    result = snakemake_runner(tmp_path, configfile, "--workflow-profile", str(profile))
+    assert result.returncode == 0, result.stderr[-3000:]
+    cycle = dataset.read_netcdf(tmp_path / "results" / "cycle" / "dataset.nc")
+    assert cycle.attrs["model"].startswith("markov:")
+    for drive in (0.0, 2.0):
+        rates = _rates(1.0, drive)
+        p = _stationary(_dense(rates))
+        assert float(cycle["current"].sel(drive=drive)) == pytest.approx(
+            rates[0, 1] * p[0] - rates[1, 0] * p[1], abs=1e-10)
+    pair = dataset.read_netcdf(tmp_path / "results" / "pair" / "dataset.nc")
+    assert "declares no bath" in pair["entropy_production"].attrs["long_name"]
+    for h in (0.0, 0.4):
+        ham, jumps, mag, _ = _spin_pair(0.7, h, 1.0, 1.0)
+        rho = _steady(_liouvillian(ham, jumps), 4)
+        assert float(pair["expectation_magnetisation"].sel(h=h)) == pytest.approx(
+            np.trace(mag @ rho).real, abs=1e-10)
+    assert (tmp_path / "results" / "pair" / "figures").is_dir()
