@@ -237,9 +237,9 @@ def test_declared_models_through_the_pipeline(tmp_path, snakemake_runner):
     """A markov and a lindblad study through snakemake: every job rebuilds the model from
     its name, and the datasets hold the dense reference values and the declared labels."""
     import yaml
+    from test_declared_markov import BLOCK, _dense, _rates, _stationary
 
     from ness_core import dataset
-    from test_declared_markov import BLOCK, _dense, _rates, _stationary
 
     config = {"studies": {
         "cycle": {"model": "markov", "markov": BLOCK, "sweep": {"drive": [0.0, 2.0]},
