@@ -27,6 +27,10 @@ collapse operators carry their rates (L = √γ c, QuTiP's convention), ``curren
 count rate Tr(L ρ L†) of ``c_ops[current]``, ``expectation_<name>`` = Re Tr(O ρ). The
 collapse operators say nothing about baths, so ``entropy_production`` is NaN (its
 ``long_name`` says so).
+
+Measured (one loaded 2-core machine, QuTiP 5.3.1): a Kerr resonator on 80 Fock levels,
+steady state and gap here 0.10 s; QuTiP's ``steadystate`` 0.04 s, and its Liouvillian gap by
+sparse ``eigenenergies`` 202 s (the same gap, 0.0147786895, to 10 digits).
 """
 
 from __future__ import annotations
