@@ -253,6 +253,8 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
     model_name = spec.get("model")
     if model_name == "network" or spec.get("network") is not None:
         model_name = _network_model_name(where, model_name, spec.get("network"))
+    elif model_name in DECLARED_KINDS or any(spec.get(k) is not None for k in DECLARED_KINDS):
+        model_name = _declared_model_name(where, model_name, spec)
     try:
         m = get_model(model_name)
     except ParameterError as exc:
@@ -315,6 +317,27 @@ def _network_model_name(where: str, model: Any, block: Any) -> str:
         return network.model_name(network.normalize(block))
     except ParameterError as exc:
         raise ConfigError(f"{where}, network: {exc}") from None
+
+
+DECLARED_KINDS = ("markov", "lindblad")
+
+
+def _declared_model_name(where: str, model: Any, spec: Mapping[str, Any]) -> str:
+    """Model name of a study's declared Markov or Lindblad model
+    (:mod:`ness_core.models.declared`): ``model: markov`` with a ``markov:`` block, or
+    ``model: lindblad`` with a ``lindblad:`` block; the name holds the normalised block."""
+    from ness_core.models import declared
+
+    for kind in DECLARED_KINDS:
+        if spec.get(kind) is not None and model != kind:
+            raise ConfigError(f"{where}, {kind}: a {kind} block needs model: {kind}, "
+                              f"not {model!r}")
+    if spec.get(model) is None:
+        raise ConfigError(f"{where}, {model}: model: {model} needs a {model} block")
+    try:
+        return declared.model_name(model, declared.normalize(model, spec[model]))
+    except ParameterError as exc:
+        raise ConfigError(f"{where}, {exc}") from None
 
 
 def _as_list(names: Any) -> list[Any]:

@@ -43,7 +43,6 @@ law of monomolecular networks); D. F. Anderson, G. Craciun and T. G. Kurtz, Bull
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -55,111 +54,11 @@ import scipy.linalg
 from scipy.integrate import solve_ivp
 
 from ness_core.errors import ParameterError
+from ness_core.expressions import evaluate_expression
 from ness_core.model import Observable
 from ness_core.solvers.markov import MarkovGenerator
 
-# ---------------------------------------------------------------------- safe expressions
-MAX_EXPRESSION_LENGTH = 400  # characters
-MAX_EXPONENT = 64.0  # |b| allowed in a ** b
 LDB_MAX_EXPONENT = 700.0  # |Δμ°|/2T allowed by the local-detailed-balance rule (exp < 1e304)
-FUNCTIONS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt}
-_BINARY = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-}
-_ALLOWED = "numbers, parameter names, + - * / **, unary minus and exp, log, sqrt"
-
-
-def evaluate_expression(text: str | float, names: Mapping[str, float], where: str) -> float:
-    """Value of an arithmetic expression, walked over a whitelisted AST (never ``eval``).
-
-    Parameters
-    ----------
-    text : str or float
-        For example ``"k1 * exp(drive / temperature)"``. A number is returned as a float.
-    names : mapping of str to float
-        Values of the names the expression may use.
-    where : str
-        Context for error messages, e.g. ``"reaction 'uptake', rate"``.
-
-    Raises
-    ------
-    ParameterError
-        On syntax outside ``_ALLOWED`` (attribute access, calls of other functions,
-        subscripts, strings, ...), an unknown name, an exponent of magnitude above
-        ``MAX_EXPONENT``, an input longer than ``MAX_EXPRESSION_LENGTH``, overflow, a math
-        domain error or a non-finite result; the message names ``where``.
-    """
-    if isinstance(text, bool):
-        raise ParameterError(f"{where}: {text!r} is not a number or an expression")
-    if isinstance(text, int | float):
-        return float(text)
-    if not isinstance(text, str):
-        raise ParameterError(f"{where}: {text!r} is not a number or an expression")
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ParameterError(f"{where}: expression longer than {MAX_EXPRESSION_LENGTH} characters")
-    check_ascii(text, where)
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-        value = _walk(tree.body, names, where, text)
-    except ParameterError:
-        raise
-    except SyntaxError:
-        raise ParameterError(f"{where}: cannot parse {text!r}") from None
-    except (RecursionError, MemoryError):
-        raise ParameterError(f"{where}: {text!r} is nested too deeply") from None
-    except OverflowError:
-        raise ParameterError(f"{where}: {text!r} overflows") from None
-    except ZeroDivisionError:
-        raise ParameterError(f"{where}: {text!r} divides by zero") from None
-    except ValueError:
-        raise ParameterError(f"{where}: {text!r} is outside the domain of exp/log/sqrt") from None
-    if not math.isfinite(value):
-        raise ParameterError(f"{where}: {text!r} is not finite")
-    return value
-
-
-def check_ascii(text: str, where: str) -> None:
-    """Refuse an expression with characters outside ASCII: Python folds identifiers by
-    NFKC, so '𝓀1' would silently read as 'k1'."""
-    if not text.isascii():
-        raise ParameterError(f"{where}: {text!r} has characters outside ASCII; names are "
-                             "ASCII letters, digits and _")
-
-
-def _walk(node: ast.AST, names: Mapping[str, float], where: str, text: str) -> float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        if node.id not in names:
-            known = ", ".join(sorted(names)) or "none"
-            raise ParameterError(f"{where}: unknown name '{node.id}' in {text!r}; known: {known}")
-        value = names[node.id]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParameterError(f"{where}: '{node.id}' in {text!r} is {value!r}, not a number")
-        return float(value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        value = _walk(node.operand, names, where, text)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _BINARY[type(node.op)](_walk(node.left, names, where, text),
-                                      _walk(node.right, names, where, text))
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        base = _walk(node.left, names, where, text)
-        exponent = _walk(node.right, names, where, text)
-        if abs(exponent) > MAX_EXPONENT:
-            raise ParameterError(f"{where}: exponent {exponent:g} in {text!r} exceeds "
-                                 f"{MAX_EXPONENT:g}")
-        return float(base**exponent) if base >= 0 or exponent.is_integer() else math.nan
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in FUNCTIONS and len(node.args) == 1 and not node.keywords):
-        return FUNCTIONS[node.func.id](_walk(node.args[0], names, where, text))
-    raise ParameterError(
-        f"{where}: {type(node).__name__} is not allowed in {text!r}; allowed: {_ALLOWED}"
-    )
-
 
 # ---------------------------------------------------------------------- network description
 _ARROWS = (("<->", True), ("<=>", True), ("->", False), ("=>", False))

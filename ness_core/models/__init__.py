@@ -9,6 +9,7 @@ from ness_core.models.chaperone import Chaperone
 from ness_core.models.chemostat import Chemostat
 from ness_core.models.climate import Climate
 from ness_core.models.corrosion import Corrosion
+from ness_core.models.declared import declared_model, is_declared_name
 from ness_core.models.harmonic_chain import HarmonicChain
 from ness_core.models.kerr import Kerr
 from ness_core.models.network import is_network_name, network_model
@@ -31,6 +32,8 @@ def get_model(name: str) -> Model:
     """
     if is_network_name(name):
         return network_model(name)
+    if is_declared_name(name):  # markov:<JSON>, lindblad:<JSON> (ness_core.models.declared)
+        return declared_model(name)
     try:
         return MODELS[name]
     except KeyError:

@@ -3,7 +3,7 @@
 A study with ``model: network`` describes its chemical reaction network in the config; the
 reaction-network layer (:mod:`ness_core.networks`) solves it in the same two forms as the
 ``chemostat`` model. The block (all expressions are numbers or arithmetic in the declared
-parameters, read by :func:`ness_core.networks.evaluate_expression`, never ``eval``)::
+parameters, read by :func:`ness_core.expressions.evaluate_expression`, never ``eval``)::
 
     network:
       parameters:                      # names the expressions may use, with defaults
@@ -56,7 +56,6 @@ its parameters (and its id), never on chunk size or on which points share its jo
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import json
@@ -70,20 +69,17 @@ from typing import Any
 import numpy as np
 
 from ness_core.errors import ParameterError
+from ness_core.expressions import FUNCTIONS, canonical_expression, evaluate_expression
 from ness_core.model import CANONICAL_AXES, Model, Observable, Parameter
 from ness_core.networks import (
-    FUNCTIONS,
     GILLESPIE_SECONDS_PER_EVENT,
-    MAX_EXPRESSION_LENGTH,
     SOLVER_DIAGNOSTICS,
     STOCHASTIC_METHODS,
     ReactionNetwork,
-    check_ascii,
     cme_seconds,
     continue_steady_state,
     detailed_balance,
     deterministic_steady_states,
-    evaluate_expression,
     flux_entropy_production,
     parse_equation,
     parse_network,
@@ -123,39 +119,6 @@ BUILTIN = {p.name: p for p in _builtin_parameters()}
 
 
 # ---------------------------------------------------------------------- normalisation
-def _expression(value: Any, where: str) -> float | str:
-    """A number as float, or an expression re-printed from its syntax tree (canonical)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ParameterError(f"{where}: {value!r} is not a number or an expression")
-    if isinstance(value, str):
-        value = _parsed(value, where)
-        if isinstance(value, str):
-            return value
-    if not math.isfinite(value):
-        raise ParameterError(f"{where}: {value!r} is not finite")
-    return float(value)
-
-
-def _parsed(value: str, where: str) -> float | str:
-    """The canonical text of an expression, or its value if it is a number literal."""
-    if len(value) > MAX_EXPRESSION_LENGTH:
-        raise ParameterError(f"{where}: expression longer than {MAX_EXPRESSION_LENGTH} characters")
-    check_ascii(value, where)
-    try:
-        tree = ast.parse(value.strip(), mode="eval")
-        if isinstance(tree.body, ast.Constant) and type(tree.body.value) in (int, float):
-            value = float(tree.body.value)  # "(6.0)" is the number 6.0
-        else:
-            return ast.unparse(tree)
-    except (SyntaxError, ValueError):  # ValueError: a null byte
-        raise ParameterError(f"{where}: cannot parse {value!r}") from None
-    except OverflowError:
-        raise ParameterError(f"{where}: {value!r} overflows") from None
-    except (RecursionError, MemoryError):
-        raise ParameterError(f"{where}: {value!r} is nested too deeply") from None
-    return value
-
-
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ParameterError(f"{where}: expected a finite number, got {value!r}")
@@ -246,7 +209,7 @@ def normalize(block: Mapping[str, Any], base: str | os.PathLike = ".") -> dict[s
         where = f"species '{_identifier(s, 'species')}'"
         entry = _mapping(entry, where)
         _reject_unknown(entry, {"mu0", "initial"}, where)
-        species[s] = {k: _expression(entry[k], f"{where}, {k}") for k in ("mu0", "initial")
+        species[s] = {k: canonical_expression(entry[k], f"{where}, {k}") for k in ("mu0", "initial")
                       if entry.get(k, 0.0) != 0.0}
     for x, entry in _mapping(block.get("chemostats"), "chemostats").items():
         where = f"chemostat '{_identifier(x, 'chemostat')}'"
@@ -254,7 +217,7 @@ def normalize(block: Mapping[str, Any], base: str | os.PathLike = ".") -> dict[s
         _reject_unknown(entry, {"concentration", "mu0"}, where)
         if "concentration" not in entry:
             raise ParameterError(f"{where}: needs a concentration")
-        chemostats[x] = {k: _expression(entry[k], f"{where}, {k}")
+        chemostats[x] = {k: canonical_expression(entry[k], f"{where}, {k}")
                          for k in ("concentration", "mu0") if k in entry
                          and (k == "concentration" or entry[k] != 0.0)}
     for name, entry in _mapping(block.get("reactions"), "reactions").items():
@@ -267,9 +230,10 @@ def normalize(block: Mapping[str, Any], base: str | os.PathLike = ".") -> dict[s
             raise ParameterError(f"{where}: the equation must be a string")
         reactants, products, reversible = parse_equation(entry["equation"], where)
         reactions[name] = {"equation": _equation(reactants, products, reversible),
-                           "rate": _expression(entry["rate"], f"{where}, rate")}
+                           "rate": canonical_expression(entry["rate"], f"{where}, rate")}
         if entry.get("backward") is not None:
-            reactions[name]["backward"] = _expression(entry["backward"], f"{where}, backward")
+            reactions[name]["backward"] = canonical_expression(entry["backward"],
+                                                              f"{where}, backward")
     spec: dict[str, Any] = {"parameters": parameters, "species": species,
                             "chemostats": chemostats, "reactions": reactions}
     if block.get("composition") is not None:
@@ -319,11 +283,12 @@ def model_name(spec: Mapping[str, Any]) -> str:
 
 
 def short_name(name: str) -> str:
-    """``network#<8 hex digits of its hash>`` for a network model name (tables, logs);
-    other names unchanged."""
-    if not is_network_name(name):
+    """``<kind>#<8 hex digits of its hash>`` for a model named by its declared block
+    (``network:``, ``markov:``, ``lindblad:``; tables, logs); other names unchanged."""
+    kind, sep, _ = name.partition(":")
+    if not sep or kind not in ("network", "markov", "lindblad"):
         return name
-    return "network#" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+    return kind + "#" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
 
 
 def is_network_name(name: Any) -> bool:
