@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import update_config
 
-from ness_core import configs, sweep
+from ness_core import configs, figures, sweep
 
 SCHEMA = Path(workflow.current_basedir, "..", "schemas", "config.schema.yaml")
 
@@ -77,7 +77,7 @@ def plan_chunks(studies):
 # writes nothing.
 CHUNKS = plan_chunks(STUDIES)
 FIGURES = {
-    name: {configs.figure_name(fig): fig for fig in study.figures}
+    name: {figures.figure_name(fig): fig for fig in study.figures}
     for name, study in STUDIES.items()
 }
 
