@@ -278,9 +278,10 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             if ax.get_legend():
                 ax.get_legend().remove()
     _letters(axs)
-    if hue:  # one legend for the figure, beside the panels
+    if hue:  # one legend for the figure, above the panels, in rows of up to five values
         handles, names = axs[0, 0].get_legend_handles_labels()
-        fig.legend(handles, names, title=_label(ds, hue, spec), loc="outside right upper")
+        fig.legend(handles, names, title=_label(ds, hue, spec, width=60), ncols=min(len(names), 5),
+                   loc="outside upper center", fontsize="small", title_fontsize="small")
     _finish(fig, spec, note)
     return fig
 
@@ -347,14 +348,21 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
 
 
 def _plain_ticks(axis: Any, log: bool) -> None:
-    """Tick labels as plain numbers (``2``, ``0.05``, ``1e+03``), never ``2×10⁰``; on a log
-    axis spanning more than a decade only the decades are labelled."""
-    plain = ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
-    axis.set_major_formatter(plain)
+    """Tick labels as plain numbers (``2``, ``0.05``, ``1e+03``), never ``2×10⁰``. On a log
+    axis the minor ticks are labelled too where it spans at most a decade; up to two
+    decades, those at 2 and 5 times a power of ten; beyond that only the decades."""
+    minus = "\N{MINUS SIGN}" if matplotlib.rcParams["axes.unicode_minus"] else "-"
+
+    def plain(v: float, _: Any = None) -> str:
+        return f"{v:.3g}".replace("-", minus)
+
+    axis.set_major_formatter(ticker.FuncFormatter(plain))
     if log:
         low, high = sorted(axis.get_view_interval())
-        wide = low > 0 and high / low > 10
-        axis.set_minor_formatter(ticker.NullFormatter() if wide else plain)
+        span = high / low if low > 0 else np.inf
+        digits = "123456789" if span <= 10 else "25" if span <= 100 else ""
+        axis.set_minor_formatter(ticker.FuncFormatter(
+            lambda v, _: plain(v) if v > 0 and f"{v:.0e}"[0] in digits else ""))
 
 
 def fit_power_law(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
