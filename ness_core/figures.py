@@ -179,7 +179,7 @@ def readme_table() -> str:
     rows = ["| key | meaning | default |", "|---|---|---|"]
     for o in OPTIONS.values():
         default = "—" if "default" not in o.schema else f"`{_yaml_value(o.schema['default'])}`"
-        rows.append(f"| `{o.name}` | {o.schema['description'].replace(' - ', ': ', 1)} | "
+        rows.append(f"| `{o.name}` | {o.schema['description']} | "
                     f"{default} |")
     return "\n".join(rows)
 
