@@ -238,13 +238,26 @@ def _as_list(names: Any) -> list[Any]:
 def check_style(style: Any, where: str) -> None:
     """A ``style:`` must be a matplotlib style name, a SciencePlots style with SciencePlots
     installed, or an existing file; else :class:`ConfigError` naming what is available."""
-    if style is None or Path(style).is_file():
+    if style is None:
         return
+    if not isinstance(style, str):
+        raise ConfigError(f"{where} 'style': {style!r} is not a style name or file path")
+    try:
+        if Path(style).is_file():
+            return
+    except (OSError, ValueError):  # e.g. a NUL byte or a name too long for a path
+        pass
     import matplotlib.style
 
     if style in matplotlib.style.available:
         return
     if style in SCIENCEPLOTS_STYLES:
+        try:
+            import scienceplots  # noqa: F401  (registers its styles with matplotlib)
+        except ImportError:
+            pass
+        else:
+            return
         raise ConfigError(f"{where} 'style': {style!r} is a SciencePlots style and SciencePlots "
                           "is not installed (pip install SciencePlots); or choose a "
                           "matplotlib style")
