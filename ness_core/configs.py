@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ness_core import figures as figure_kinds
 from ness_core.errors import ConfigError, ParameterError
+from ness_core.figures import figure_name  # noqa: F401 (its former home; callers use figures)
 from ness_core.model import Model
 from ness_core.models import get_model
 from ness_core.sweep import Study, canonical_json
@@ -201,14 +203,6 @@ def count_points(name: str, sweep: Any, limit: int) -> int:
     return total
 
 
-FIGURE_KINDS = ("line", "heatmap", "loglog", "spectrum")
-# Figure keys only some kinds take (an option set on another kind would be ignored).
-KIND_OPTIONS = {"logy": ("line", "spectrum"), "offdiagonal": ("line",),
-                "minimum_over": ("line",),
-                "reference": ("spectrum",), "logz": ("heatmap",), "vmin": ("heatmap",),
-                "vmax": ("heatmap",), "contours": ("heatmap",)}
-OVERLAYS = ("phase_boundaries",)
-
 def expand_values(spec: Any) -> list[Any]:
     """Values of one swept axis from a list or ``{start, stop, num, scale: lin|log}``.
 
@@ -280,7 +274,9 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
             coerced_fixed[key] = m.parameter(key).coerce(value)
         except ParameterError as exc:
             raise ConfigError(f"{where}, fixed '{key}': {exc}") from None
-    study = Study(name, m.name, axes, coerced_fixed, list(spec.get("figures") or []),
+    study = Study(name, m.name, axes, coerced_fixed,
+                  list(spec.get("figures") or [])
+                  or figure_kinds.default_figures(m.name, axes),
                   spec.get("chunk_size"))
     # every value is coerced and in range: what is left are the cross-parameter checks
     base = {**{p.name: p.default for p in m.parameters}, **coerced_fixed}
@@ -292,8 +288,8 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
             except ParameterError as exc:
                 raise ConfigError(f"{where}, sweep point {point}: {exc}") from None
     for i, fig in enumerate(study.figures):
-        _check_figure(study, fig, f"{where}, figures[{i}]")
-    names = [figure_name(f) for f in study.figures]
+        figure_kinds.check_figure(study, fig, f"{where}, figures[{i}]")
+    names = [figure_kinds.figure_name(f) for f in study.figures]
     for i, fig_name in enumerate(names):
         check_name(fig_name, f"{where}, figures[{i}]: figure")
     if len(set(names)) != len(names):
@@ -338,126 +334,6 @@ def _declared_model_name(where: str, model: Any, spec: Mapping[str, Any]) -> str
         return declared.model_name(model, declared.normalize(model, spec[model]))
     except ParameterError as exc:
         raise ConfigError(f"{where}, {exc}") from None
-
-
-def _as_list(names: Any) -> list[Any]:
-    return [names] if isinstance(names, str) else list(names or [None])
-
-
-def _check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
-    """Figure keys must name swept axes, observables and known overlays."""
-    m = get_model(study.model)
-    observables = {o.name for o in m.all_observables() if o.kind is not str}
-    kind = fig.get("kind")
-    if kind not in FIGURE_KINDS:
-        raise ConfigError(f"{where} 'kind': {kind!r}; expected one of {', '.join(FIGURE_KINDS)}")
-    for key, kinds in KIND_OPTIONS.items():
-        if fig.get(key) not in (None, False, []) and kind not in kinds:
-            raise ConfigError(f"{where} '{key}': only {' and '.join(kinds)} figures take "
-                              f"'{key}', this one is {kind}")
-    if kind == "spectrum" and fig.get("hue") is not None:
-        raise ConfigError(f"{where} 'hue': a spectrum figure colours its y and reference "
-                          "curves in pairs; give the axis as 'facet' instead")
-    roles = [(k, fig.get(k)) for k in (("x", "y") if kind == "heatmap" else ("x",))
-             + ("hue", "facet", "minimum_over") if fig.get(k) is not None]
-    for i, (key, axis) in enumerate(roles):
-        for other, same in roles[:i]:
-            if same == axis:
-                raise ConfigError(f"{where} '{key}': {axis!r} is already '{other}'; each "
-                                  "axis plays one part in a figure; choose another swept axis")
-    for key in ("y", "reference"):
-        names = fig.get(key)
-        if kind != "heatmap" and isinstance(names, list) and len(set(names)) != len(names):
-            raise ConfigError(f"{where} '{key}': {names} names an observable twice")
-    fit_min, fit_max = fig.get("fit_min"), fig.get("fit_max")
-    if fit_min is not None and fit_max is not None and fit_min >= fit_max:
-        raise ConfigError(f"{where} 'fit_min': {fit_min!r} is not below 'fit_max' {fit_max!r}")
-    axis_keys = ["x", "y"] if kind == "heatmap" else ["x"]
-    axis_keys += [k for k in ("hue", "facet", "minimum_over") if fig.get(k) is not None]
-    value_keys = ["value"] if kind == "heatmap" else ["y"]
-    if kind == "spectrum":  # observables against an observable along a model dimension
-        axis_keys.remove("x")
-        value_keys = ["x", "y"] + (["reference"] if fig.get("reference") else [])
-    dims = {d for o in m.all_observables() for d in o.dims}
-    if kind == "line" and fig.get("x") in dims:  # a profile along a model dimension
-        axis_keys.remove("x")
-        for obs in _as_list(fig.get("y")):
-            if obs in observables and fig["x"] not in m.observable(obs).dims:
-                raise ConfigError(f"{where} 'y': {obs!r} has no dimension {fig['x']!r}; "
-                                  f"'x' must be a swept axis or a dimension of every 'y'")
-    for key in axis_keys:
-        if fig.get(key) not in study.axes:
-            raise ConfigError(f"{where} '{key}': {fig.get(key)!r} is not a swept axis of this "
-                              f"study; swept: {', '.join(study.axes)}")
-    for key in value_keys:
-        for obs in _as_list(fig.get(key)):
-            if obs not in observables:
-                raise ConfigError(f"{where} '{key}': {obs!r} is not a numeric observable of "
-                                  f"'{m.name}'; observables: {', '.join(sorted(observables))}")
-    shown = [o for key in value_keys for o in _as_list(fig.get(key))]
-    if kind == "spectrum":
-        x_dims = m.observable(fig["x"]).dims
-        if not x_dims:
-            raise ConfigError(f"{where} 'x': {fig['x']!r} has no model dimension; a spectrum "
-                              "figure needs an observable along one (e.g. mode_energy)")
-        for key in ("y", "reference"):
-            for obs in _as_list(fig.get(key)) if fig.get(key) else []:
-                if m.observable(obs).dims != x_dims:
-                    raise ConfigError(f"{where} '{key}': {obs!r} has dims "
-                                      f"{m.observable(obs).dims}, not those of 'x' {x_dims}")
-    select = fig.get("select") or {}
-    if kind == "line" and fig.get("x") in dims:  # every other model dim must be fixed
-        for obs in shown:
-            for dim in m.observable(obs).dims:
-                if dim != fig["x"] and dim not in select:
-                    raise ConfigError(f"{where} 'select': {obs!r} has the dimension {dim!r} "
-                                      f"besides 'x'; fix it, e.g. select: {{{dim}: 1}}")
-    shown_dims = {d for obs in shown for d in m.observable(obs).dims}
-    if fig.get("offdiagonal") and (fig.get("x") not in dims
-                                   or not any(d in shown_dims for d in select)):
-        raise ConfigError(f"{where} 'offdiagonal': needs 'x' a model dimension and another "
-                          "one fixed by 'select' (e.g. x: site_j, select: {site_i: 3})")
-    for axis, value in select.items():
-        if axis in shown_dims and axis not in study.axes:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{where} 'select': {axis}={value!r} is not an index "
-                                  "(1, 2, ...) along that model dimension")
-            length = _shortest_dimension(study, m, axis)
-            if length is not None and value > length:
-                raise ConfigError(f"{where} 'select': {axis}={value} is beyond the "
-                                  f"dimension, which has {length} entries at the study's "
-                                  "smallest point")
-        elif axis not in study.axes or value not in study.axes[axis]:
-            raise ConfigError(f"{where} 'select': {axis}={value!r} is not a swept value")
-    vmin, vmax = fig.get("vmin"), fig.get("vmax")
-    if vmin is not None and vmax is not None and vmin >= vmax:
-        raise ConfigError(f"{where} 'vmin': {vmin!r} is not below 'vmax' {vmax!r}")
-    if fig.get("logz") and vmin is not None and vmin <= 0:
-        raise ConfigError(f"{where} 'vmin': a log colour scale (logz) needs vmin > 0, "
-                          f"got {vmin!r}")
-    overlay = fig.get("overlay")
-    if overlay is not None and overlay not in OVERLAYS:
-        raise ConfigError(f"{where} 'overlay': {overlay!r}; expected one of {OVERLAYS}")
-
-
-def _shortest_dimension(study: Study, m: Any, dim: str) -> int | None:
-    """Least length of model dimension ``dim`` over the study's points, from the parameter
-    the model declares for it (``Model.dimension_lengths``); ``None`` if it declares none."""
-    length_of = m.dimension_lengths.get(dim)
-    if length_of is None:
-        return None
-    if length_of in study.axes:
-        return min(study.axes[length_of])
-    return study.fixed.get(length_of, m.parameter(length_of).default)
-
-
-def figure_name(fig: Mapping[str, Any]) -> str:
-    """File stem of a figure: its ``name`` or ``<kind>_<values>_vs_<x>``."""
-    if fig.get("name"):
-        return str(fig["name"])
-    values = fig.get("value") if fig.get("kind") == "heatmap" else fig.get("y")
-    values = [values] if isinstance(values, str) else list(values or [])
-    return f"{fig.get('kind')}_{'-'.join(values)}_vs_{fig.get('x')}"
 
 
 def parse_config(config: Mapping[str, Any]) -> dict[str, Study]:

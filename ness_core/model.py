@@ -58,6 +58,7 @@ class Parameter:
     choices: tuple[str, ...] | None = None
     allow_inf: bool = False
     axis: str | None = None
+    symbol: str = ""  # short TeX symbol for axis labels, e.g. "$\\Delta\\mu$" ("": none)
 
     def allowed(self) -> str:
         """Human-readable description of the allowed values."""
@@ -142,6 +143,7 @@ class Observable:
     long_name: str
     dims: tuple[str, ...] = ()
     kind: type = float
+    symbol: str = ""  # short TeX symbol for axis labels, e.g. "$J$" ("": none)
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -236,6 +238,9 @@ class Model:
     # True where ``gap`` is signed by design (linearised dynamics about an unstable state);
     # otherwise evaluate reports a negative gap as a failure (ness_core.status.check_result).
     signed_gap: ClassVar[bool] = False
+    # Quantities whose declared unit is only their name (e.g. unit "temperature") → the unit
+    # the model measures them in, shown in figure labels (e.g. {"temperature": "$T_0$"}).
+    natural_units: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def parameter(cls, name: str) -> Parameter:

@@ -29,15 +29,25 @@ the scale and a violation stands out), ``logz`` (logarithmic colour scale) and `
 Swept axes a figure does not use are faceted: ``facet`` (or the first unused axis) gives
 one panel column per value; ``select`` fixes axes to one value, and also model dimensions
 (e.g. ``site_i: 3`` for the row i = 3 of a two-point function drawn against ``site_j``);
-any axis left over is shown at its first value, stated in the title.
+any axis left over is shown at its first value, stated above the panels.
+
+Publication style (options of every kind, declared in :mod:`ness_core.figures`): ``size``
+(:func:`figure_size`), ``style`` (:func:`apply_style`), ``dpi``, ``title`` (none by
+default) and ``labels`` (:func:`axis_label`: ``long`` names or the model's TeX ``symbol``).
+Stacked panels share their x axis (one x label, at the bottom), carry panel letters (a),
+(b), ... and one legend for the figure. :func:`save` writes byte-identical files for the
+same data: no timestamps, TrueType (Type 42) fonts in PDF.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import string
 import textwrap
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,25 +59,121 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
+from cycler import cycler  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from ness_core import figures  # noqa: E402
+from ness_core.errors import ParameterError  # noqa: E402
 from ness_core.models import get_model  # noqa: E402
 
 PANEL_SIZE = (4.2, 3.2)  # inches per panel
 UNDER_COLOR = "limegreen"  # heatmap values below vmin (e.g. a violated bound)
+# rcParams of every figure: TrueType fonts in PDF/PS (never Type 3), a fixed SVG id salt
+DETERMINISTIC_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.hashsalt": "ness-sweep"}
+# savefig metadata per format: no creation dates or software versions in the files
+METADATA = {".pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
+            ".png": {"Software": None}, ".svg": {"Date": None, "Creator": None}}
+
+
+def _model(ds: xr.Dataset) -> Any:
+    """The dataset's model, or ``None`` where it is not registered (e.g. synthetic data)."""
+    try:
+        return get_model(ds.attrs.get("model"))
+    except (ParameterError, TypeError):
+        return None
+
+
+def _declared_symbol(var: xr.DataArray, model: Any) -> str:
+    if var.attrs.get("symbol"):
+        return str(var.attrs["symbol"])
+    if model is None:
+        return ""
+    for decl in (*model.parameters, *model.all_observables()):
+        if decl.name == var.name:
+            return decl.symbol
+    return ""
+
+
+def model_unit(var: xr.DataArray, model: Any = None) -> str:
+    """The unit of ``var`` as the model declared it (``model_units``, else ``units``), with
+    placeholder quantities (unit ``temperature``, ``1/time``) replaced by the model's
+    :attr:`~ness_core.model.Model.natural_units`; ``""`` when dimensionless."""
+    units = str(var.attrs.get("model_units", var.attrs.get("units", "")))
+    for quantity, unit in (getattr(model, "natural_units", None) or {}).items():
+        units = re.sub(rf"(?<![\w$]){re.escape(quantity)}(?![\w$])", lambda _, u=unit: u, units)
+    return "" if units == "1" else units
+
+
+def axis_label(var: xr.DataArray, labels: str = "long", model: Any = None,
+               width: int = 40) -> str:
+    """Axis label of ``var``: ``long_name [unit]`` (``labels="long"``, for reports) or
+    ``symbol [unit]`` (``labels="symbol"``, e.g. ``$J$ [1/time]``, for papers; the long name
+    where the model declares no symbol). The unit is :func:`model_unit`, left out when
+    dimensionless. Long names are wrapped to lines of ``width`` characters, at spaces only
+    (never inside a word such as ``entropy_production``)."""
+    text = _declared_symbol(var, model) if labels == "symbol" else ""
+    text = text or var.attrs.get("long_name") or str(var.name)
+    units = model_unit(var, model)
+    text = f"{text} [{units}]" if units else text
+    if "$" in text:  # TeX is not wrapped: a line break inside $...$ would break it
+        return text
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def label(var: xr.DataArray, width: int = 40) -> str:
-    """Axis label ``long_name [units]`` (units omitted when empty or dimensionless), wrapped
-    to lines of ``width`` characters."""
-    name = var.attrs.get("long_name") or str(var.name)
-    units = var.attrs.get("model_units", var.attrs.get("units", ""))  # the model's own unit
-    text = f"{name} [{units}]" if units and units != "1" else name
-    return textwrap.fill(text, width)
+    """The long axis label of ``var`` (:func:`axis_label` with ``labels="long"``)."""
+    return axis_label(var, "long", width=width)
+
+
+def _label(ds: xr.Dataset, name: str, spec: Mapping[str, Any], width: int = 40) -> str:
+    return axis_label(ds[name], spec.get("labels") or "long", _model(ds), width)
+
+
+def figure_size(spec: Mapping[str, Any], rows: int = 1, cols: int = 1) -> tuple[float, float]:
+    """Width and height in inches of a figure of ``rows`` × ``cols`` panels: ``size:
+    single`` / ``double`` (:data:`ness_core.figures.SIZES`: the column width, the preset
+    height per panel row), ``[w, h]`` as given, or ``null`` :data:`PANEL_SIZE` per panel."""
+    size = spec.get("size")
+    if size is None:
+        return PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows
+    if isinstance(size, str):
+        width, height = figures.SIZES[size]
+        return width, height * rows
+    return float(size[0]), float(size[1])
+
+
+@contextlib.contextmanager
+def apply_style(spec: Mapping[str, Any]) -> Iterator[None]:
+    """Context in which a figure of ``spec`` is drawn and saved: its ``style`` sheet (a
+    matplotlib style name or file; a SciencePlots style with SciencePlots' ``no-latex``, so
+    no LaTeX is needed), else seaborn's ``ticks`` style in the ``paper`` context; always
+    :data:`DETERMINISTIC_RC`. Nothing outside the context changes."""
+    style = spec.get("style")
+    if style is None:
+        sheets: Any = {**sns.axes_style("ticks"), **sns.plotting_context("paper"),
+                       "axes.prop_cycle": cycler(color=sns.color_palette("deep"))}
+    elif style in figures.SCIENCEPLOTS_STYLES and style not in plt.style.available:
+        import scienceplots  # noqa: F401  (registers its styles; checked with the config)
+
+        sheets = [style, "no-latex"]
+    else:
+        sheets = [style, "no-latex"] if style in figures.SCIENCEPLOTS_STYLES else style
+    with plt.style.context(sheets, after_reset=True), plt.rc_context(DETERMINISTIC_RC):
+        yield
+
+
+def save(fig: Figure, outputs: list[str | Path], dpi: int = 150) -> None:
+    """Save ``fig`` to each output (format from the suffix, PNG at ``dpi``) without
+    timestamps or version strings (:data:`METADATA`), so the same data give the same bytes
+    (``SOURCE_DATE_EPOCH`` is then irrelevant); TrueType fonts in PDF."""
+    with plt.rc_context(DETERMINISTIC_RC):
+        for path in outputs:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=dpi, metadata=METADATA.get(Path(path).suffix.lower()))
 
 
 def _values(spec: Mapping[str, Any], key: str) -> list[str]:
@@ -89,10 +195,27 @@ def _facets(ds: xr.Dataset, spec: Mapping[str, Any], used: list[str]
     return ds.sel(select), facet, note
 
 
-def _grid(rows: int, cols: int) -> tuple[Figure, np.ndarray]:
-    fig, axs = plt.subplots(rows, cols, figsize=(PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows),
-                            squeeze=False, layout="constrained")
+def _grid(spec: Mapping[str, Any], rows: int, cols: int, sharex: bool = False
+          ) -> tuple[Figure, np.ndarray]:
+    fig, axs = plt.subplots(rows, cols, figsize=figure_size(spec, rows, cols), squeeze=False,
+                            layout="constrained", sharex="col" if sharex else False)
     return fig, axs
+
+
+def _letters(axs: np.ndarray) -> None:
+    """Panel letters (a), (b), ... row by row, at the top left of each panel (if several)."""
+    if axs.size > 1:
+        for letter, ax in zip(string.ascii_lowercase, axs.flat, strict=False):
+            ax.set_title(f"({letter})", loc="left", fontweight="bold")
+
+
+def _finish(fig: Figure, spec: Mapping[str, Any], note: str) -> None:
+    """The figure's ``title`` (none by default) and the note of axes held at one value."""
+    title = spec.get("title")
+    if title:
+        fig.suptitle(title + (f" ({note})" if note else ""))
+    elif note:
+        fig.suptitle(note, fontsize="medium")
 
 
 def _facet_values(ds: xr.Dataset, facet: str | None) -> list[Any]:
@@ -129,7 +252,7 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
         ds = _minimum_over(ds, ys, over)
     data, facet, note = _facets(ds, spec, [x] + ([hue] if hue else []) + ([over] if over else []))
     columns = _facet_values(data, facet)
-    fig, axs = _grid(len(ys), len(columns))
+    fig, axs = _grid(spec, len(ys), len(columns), sharex=True)
     for col, value in enumerate(columns):
         sub = data if facet is None else data.sel({facet: value})
         for row, y in enumerate(ys):
@@ -146,20 +269,34 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", markersize=4, ax=ax,
                          palette="viridis" if hue else None, units=units,
                          estimator=None if units else "mean")
-            ax.set(xlabel=label(ds[x]), ylabel=label(ds[y]), title=_title(facet, value))
+            # stacked panels share x: one x label, at the bottom; y labels on the left
+            ax.set(xlabel=_label(ds, x, spec) if row == len(ys) - 1 else "",
+                   ylabel=_label(ds, y, spec) if col == 0 else "",
+                   title=_title(facet, value) if row == 0 else "")
             if spec.get("logy"):
                 _log_y(ax, frame[y], y)
-            if hue and ax.get_legend():
-                ax.get_legend().set_title(hue)
-    fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
+            if ax.get_legend():
+                ax.get_legend().remove()
+    _letters(axs)
+    if hue:  # one legend for the figure, above the panels, in rows of up to five values
+        handles, names = axs[0, 0].get_legend_handles_labels()
+        fig.legend(handles, names, title=_label(ds, hue, spec, width=60), ncols=min(len(names), 5),
+                   loc="outside upper center", fontsize="small", title_fontsize="small")
+    _finish(fig, spec, note)
     return fig
 
 
 def _minimum_over(ds: xr.Dataset, ys: list[str], axis: str) -> xr.Dataset:
     """The observables ``ys`` minimised over ``axis``, labelled as such."""
     out = ds[ys].min(dim=axis, skipna=True, keep_attrs=True)
+    model = _model(ds)
     for y in ys:
         out[y].attrs["long_name"] = f"min over {axis} of {ds[y].attrs.get('long_name', y)}"
+        symbol = _declared_symbol(ds[y], model)
+        if symbol:
+            sub = (_declared_symbol(ds[axis], model).strip("$")
+                   or r"\mathrm{" + axis.replace("_", r"\_") + "}")
+            out[y].attrs["symbol"] = rf"$\min_{{{sub}}}\,{symbol.strip('$')}$"
     out.attrs = ds.attrs
     return out
 
@@ -169,7 +306,7 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     x, y, value = spec["x"], spec["y"], spec["value"]
     data, facet, note = _facets(ds, spec, [x, y])
     columns = _facet_values(data, facet)
-    fig, axs = _grid(1, len(columns))
+    fig, axs = _grid(spec, 1, len(columns))
     lines = get_model(ds.attrs["model"]).reference_lines(x, y) if spec.get("overlay") else []
     if spec.get("overlay") and not lines:
         warnings.warn(f"model '{ds.attrs['model']}' has no reference lines in the ({x}, {y}) "
@@ -189,7 +326,9 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
         mesh = ax.pcolormesh(xv, yv, grid, shading="nearest", cmap=cmap,
                              norm=scale(vmin=vmin, vmax=vmax))
         # the colour bar is as tall as a panel: shorter lines than on the horizontal axis
-        fig.colorbar(mesh, ax=ax, label=label(ds[value], width=28), extend=extend)
+        bar = fig.colorbar(mesh, ax=ax, label=_label(ds, value, spec, width=28),
+                           extend=extend)
+        _plain_ticks(bar.ax.yaxis, bool(spec.get("logz")))
         if levels and min(grid.shape) >= 2 and grid.count():
             isolines = ax.contour(xv, yv, grid, levels=sorted(levels), colors="white",
                                   linewidths=1.0)
@@ -201,9 +340,29 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             ax.plot(xs, ys, color="cyan", linestyle="--", linewidth=1.5, label=name)
         if lines:
             ax.legend(fontsize="small", loc="best", title="L → ∞ boundaries")
-        ax.set(xlabel=label(ds[x]), ylabel=label(ds[y]), title=_title(facet, fv))
-    fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
+        ax.set(xlabel=_label(ds, x, spec), ylabel=_label(ds, y, spec) if col == 0 else "",
+               title=_title(facet, fv))
+    _letters(axs)
+    _finish(fig, spec, note)
     return fig
+
+
+def _plain_ticks(axis: Any, log: bool) -> None:
+    """Tick labels as plain numbers (``2``, ``0.05``, ``1e+03``), never ``2×10⁰``. On a log
+    axis the minor ticks are labelled too where it spans at most a decade; up to two
+    decades, those at 2 and 5 times a power of ten; beyond that only the decades."""
+    minus = "\N{MINUS SIGN}" if matplotlib.rcParams["axes.unicode_minus"] else "-"
+
+    def plain(v: float, _: Any = None) -> str:
+        return f"{v:.3g}".replace("-", minus)
+
+    axis.set_major_formatter(ticker.FuncFormatter(plain))
+    if log:
+        low, high = sorted(axis.get_view_interval())
+        span = high / low if low > 0 else np.inf
+        digits = "123456789" if span <= 10 else "25" if span <= 100 else ""
+        axis.set_minor_formatter(ticker.FuncFormatter(
+            lambda v, _: plain(v) if v > 0 and f"{v:.0e}"[0] in digits else ""))
 
 
 def fit_power_law(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -224,7 +383,7 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     x, y, hue = spec["x"], spec["y"], spec.get("hue")
     data, facet, note = _facets(ds, spec, [x] + ([hue] if hue else []))
     columns = _facet_values(data, facet)
-    fig, axs = _grid(1, len(columns))
+    fig, axs = _grid(spec, 1, len(columns))
     fit_min, fit_max = spec.get("fit_min"), spec.get("fit_max")
     for col, fv in enumerate(columns):
         ax = axs[0, col]
@@ -246,16 +405,18 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             name = "" if h is None else f"{hue} = {_fmt(h)}: "
             handles.append((points, line))  # one entry per curve: data and its fit
             labels.append(f"{name}fit ∝ {x}$^{{z}}$, z = {z:.3f} ± {err:.3f}")
-        ax.set(xscale="log", yscale="log", xlabel=label(ds[x]), ylabel=label(ds[y]),
-               title=_title(facet, fv))
+        ax.set(xscale="log", yscale="log", xlabel=_label(ds, x, spec),
+               ylabel=_label(ds, y, spec) if col == 0 else "", title=_title(facet, fv))
         if np.issubdtype(data[x].dtype, np.integer):  # one plain tick per value, e.g. L
             ax.set_xticks(data[x].values, [str(v) for v in data[x].values])
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         # below the panel, where it hides no data; one entry per curve (markers and fit)
         ax.legend(handles, labels, fontsize="small", handler_map={tuple: HandlerTuple(None)},
                   loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    fig.set_figheight(fig.get_figheight() + 0.6 + 0.22 * len(curves))  # room for the legend
-    fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
+    if spec.get("size") is None:  # room for the legend; a size given is kept
+        fig.set_figheight(fig.get_figheight() + 0.6 + 0.22 * len(curves))
+    _letters(axs)
+    _finish(fig, spec, note)
     return fig
 
 
@@ -266,7 +427,7 @@ def spectrum_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     refs = _values(spec, "reference") if spec.get("reference") else []
     data, facet, note = _facets(ds, spec, [])
     columns = _facet_values(data, facet)
-    fig, axs = _grid(1, len(columns))
+    fig, axs = _grid(spec, 1, len(columns))
     colors = sns.color_palette("colorblind", max(len(ys), len(refs)))
     for col, fv in enumerate(columns):
         ax = axs[0, col]
@@ -280,26 +441,45 @@ def spectrum_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
         for name, color in zip(refs, colors, strict=False):
             ax.plot(xs[order], sub[name].values[order], "-", linewidth=1.2, color=color,
                     label=ds[name].attrs.get("long_name", name))
-        ax.set(xlabel=label(ds[x]), ylabel=label(ds[ys[0]]) if len(ys) == 1 else "",
+        ax.set(xlabel=_label(ds, x, spec),
+               ylabel=_shared_label(ds, ys + refs, spec) if col == 0 else "",
                title=_title(facet, fv))
         if spec.get("logy"):
             _log_y(ax, [sub[name].values[order] for name in ys + refs], ", ".join(ys + refs))
     # one legend for all panels, below them, where it hides no data
     fig.legend(*axs[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
                fontsize="small")
-    fig.suptitle(f"{ds.attrs['study']}" + (f" ({note})" if note else ""))
+    _letters(axs)
+    _finish(fig, spec, note)
     return fig
 
 
-FIGURES = {"line": line_figure, "heatmap": heatmap_figure, "loglog": loglog_figure,
-           "spectrum": spectrum_figure}
+def _shared_label(ds: xr.Dataset, names: list[str], spec: Mapping[str, Any]) -> str:
+    """The y label of several observables on one axis: the one label if they all carry it,
+    else their names (symbols) joined, with the unit when they share one."""
+    model, mode = _model(ds), spec.get("labels") or "long"
+    labels = list(dict.fromkeys(_label(ds, n, spec) for n in names))
+    if len(labels) == 1:
+        return labels[0]
+    units = {model_unit(ds[n], model) for n in names}
+    parts = [(_declared_symbol(ds[n], model) if mode == "symbol" else "")
+             or ds[n].attrs.get("long_name") or n for n in names]
+    text = ", ".join(dict.fromkeys(parts))
+    unit = units.pop() if len(units) == 1 else ""
+    text = f"{text} [{unit}]" if unit else text
+    return text if "$" in text else textwrap.fill(text, 40, break_long_words=False)
+
+
+# kind → drawing function, from the one declaration of the kinds (ness_core.figures.KINDS)
+FIGURES = {name: globals()[kind.draw] for name, kind in figures.KINDS.items()}
 
 
 def draw(ds: xr.Dataset, spec: Mapping[str, Any], outputs: list[str | Path]) -> None:
-    """Draw figure ``spec`` of ``ds`` and save it to each output (format from the suffix)."""
-    sns.set_theme(style="ticks", context="paper")
-    fig = FIGURES[spec["kind"]](ds, spec)
-    for path in outputs:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
+    """Draw figure ``spec`` of ``ds`` in its style and :func:`save` it to each output
+    (format from the suffix)."""
+    with apply_style(spec):
+        fig = FIGURES[spec["kind"]](ds, spec)
+        try:
+            save(fig, outputs, spec.get("dpi") or 150)
+        finally:
+            plt.close(fig)

@@ -97,12 +97,13 @@ class Chaperone(Model):
     summary = "Hsp70 chaperone cycle: ATP-driven non-equilibrium stabilisation of a protein"
     parameters = (
         Parameter("drive", 10.0, "energy", "ATP hydrolysis free energy Δμ_ATP",
-                  low=-100.0, high=100.0, axis="drive"),
+                  low=-100.0, high=100.0, axis="drive", symbol=r"$\Delta\mu$"),
         Parameter("temperature", 1.0, "energy", "temperature (k_B = 1)", low=0.01,
-                  axis="temperature"),
+                  axis="temperature", symbol=r"$T$"),
         Parameter("density", 0.1, "c°", "free Hsp70 concentration", low=0.0,
-                  axis="density"),
-        Parameter("atp", 1.0, "c°", "ATP concentration", low=0.0, low_inclusive=False),
+                  axis="density", symbol=r"$c$"),
+        Parameter("atp", 1.0, "c°", "ATP concentration", low=0.0, low_inclusive=False,
+                  symbol=r"$c_\mathrm{ATP}$"),
         _energy("mu_native", -2.0, "μ°_N − μ°_U"),
         _energy("mu_misfolded", -3.0, "μ°_M − μ°_U"),
         _energy("bind_atp_unfolded", 0.0, "binding free energy of the ATP state to U"),
@@ -118,9 +119,11 @@ class Chaperone(Model):
         _rate("k_unfold_bound", 1.0, "1/time", "MD → UD unfolding prefactor"),
     )
     observables = (
-        Observable("current", "1/time", "ATP turnover: net hydrolysis rate per substrate"),
-        Observable("entropy_production", "k_B/time", "entropy production per substrate"),
-        Observable("gap", "1/time", "spectral gap of the seven-state rate matrix"),
+        Observable("current", "1/time", "ATP turnover: net hydrolysis rate per substrate",
+                   symbol=r"$J$"),
+        Observable("entropy_production", "k_B/time", "entropy production per substrate",
+                   symbol=r"$\sigma$"),
+        Observable("gap", "1/time", "spectral gap of the seven-state rate matrix", symbol=r"$g$"),
         Observable("native_fraction", "1", "probability of the free native state"),
         Observable("native_fraction_eq", "1", "native fraction at drive = 0"),
         Observable("native_excess", "1", "native fraction above its equilibrium value"),

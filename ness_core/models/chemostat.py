@@ -97,19 +97,19 @@ class Chemostat(Model):
     revision = 1  # status is exactly "ok" or a failure; partial results say so in note
     parameters = (
         Parameter("drive", 0.0, "energy", "shift of the driving force: ΔG = ΔG° − drive + "
-                  "T ln([Lx]²/[Gx])", low=-50.0, high=50.0, axis="drive"),
+                  "T ln([Lx]²/[Gx])", low=-50.0, high=50.0, axis="drive", symbol=r"$\delta\mu$"),
         _positive("temperature", 1.0, "energy", "temperature (k_B = 1)", axis="temperature"),
         _positive("density", 1.0, "c°", "external glucose concentration [Gx]", axis="density"),
         _positive("lactate", 1.0, "c°", "external lactate concentration [Lx]"),
         Parameter("dG0", 0.0, "energy", "standard free energy ΔG° of G → 2 L",
-                  low=-50.0, high=50.0),
+                  low=-50.0, high=50.0, symbol=r"$\Delta G^\circ$"),
         _positive("k_uptake", 1.0, "1/time", "uptake rate prefactor"),
         _positive("k_glycolysis", 1.0, "1/time", "glycolysis rate prefactor"),
         _positive("k_export", 1.0, "1/time", "export rate prefactor"),
         Parameter("form", "deterministic", "", "mass-action ODE or chemical master equation",
                   kind=str, choices=("deterministic", "stochastic")),
         Parameter("volume", 20.0, "1/c°", "system size Ω: molecules per unit concentration",
-                  low=1.0, high=1e4),
+                  low=1.0, high=1e4, symbol=r"$\Omega$"),
         Parameter("tolerance", 1e-8, "1", "CME: largest stationary probability of states "
                   "cut by the truncation", low=0.0, high=1e-2, low_inclusive=False),
         Parameter("max_states", 200_000, "1", "CME: largest truncated state space",
@@ -121,10 +121,13 @@ class Chemostat(Model):
                   low=1000),
     )
     observables = (
-        Observable("current", "c°/time", "pathway flux (net glycolysis rate per volume)"),
-        Observable("entropy_production", "k_B/(time c°^-1)", "entropy production per volume"),
-        Observable("gap", "1/time", "slowest relaxation rate"),
-        Observable("delta_g", "energy", "free energy ΔG of the overall reaction Gx → 2 Lx"),
+        Observable("current", "c°/time", "pathway flux (net glycolysis rate per volume)",
+                   symbol=r"$J$"),
+        Observable("entropy_production", "k_B/(time c°^-1)", "entropy production per volume",
+                   symbol=r"$\sigma$"),
+        Observable("gap", "1/time", "slowest relaxation rate", symbol=r"$g$"),
+        Observable("delta_g", "energy", "free energy ΔG of the overall reaction Gx → 2 Lx",
+                   symbol=r"$\Delta G$"),
         Observable("affinity", "k_B", "affinity −ΔG/T"),
         Observable("onsager_coefficient", "c°/time", "linear-response coefficient L_O"),
         Observable("current_linear", "c°/time", "Onsager prediction L_O·(−ΔG/T)"),

@@ -206,20 +206,21 @@ class Corrosion(Model):
     revision = 1  # the conventions of docs/conventions.md
     parameters = (
         Parameter("drive", 0.0, "V", "overpotential η = E − E_eq against the Nernst "
-                  "potential of the bulk (0: equilibrium)", low=-1.0, high=1.0, axis="drive"),
+                  "potential of the bulk (0: equilibrium)", low=-1.0, high=1.0, axis="drive",
+                  symbol=r"$\eta$"),
         Parameter("temperature", 298.15, "K", "temperature T", low=250.0, high=400.0,
-                  axis="temperature"),
+                  axis="temperature", symbol=r"$T$"),
         Parameter("density", 10.0, "mol/m³", "bulk metal-ion concentration c_b", low=0.0,
-                  low_inclusive=False, high=1e4, axis="density"),
+                  low_inclusive=False, high=1e4, axis="density", symbol=r"$c_b$"),
         Parameter("z", 2, "1", "charge number of the metal ion", kind=int, low=1, high=4),
         Parameter("alpha", 0.5, "1", "anodic transfer coefficient α (cathodic 1 − α)",
-                  low=0.0, high=1.0, low_inclusive=False, high_inclusive=False),
+                  low=0.0, high=1.0, low_inclusive=False, high_inclusive=False, symbol=r"$\alpha$"),
         Parameter("exchange_current", 10.0, "A/m²", "exchange current density i₀° at c°",
-                  low=0.0, low_inclusive=False),
+                  low=0.0, low_inclusive=False, symbol=r"$i_0^\circ$"),
         Parameter("diffusivity", 7e-10, "m²/s", "ion diffusion coefficient D", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$D$"),
         Parameter("layer_thickness", 1e-4, "m", "diffusion-layer thickness δ", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$\delta$"),
         Parameter("supporting_electrolyte", math.inf, "1", "supporting-salt ratio r = z_K "
                   "c_K,b/(z c_b) (inf: excess, no migration; 0: binary salt)", low=0.0,
                   allow_inf=True),
@@ -241,15 +242,16 @@ class Corrosion(Model):
                   kind=int, low=2, high=20001),
     )
     observables = (
-        Observable("current", "A/m²", "current density (anodic dissolution > 0)"),
+        Observable("current", "A/m²", "current density (anodic dissolution > 0)", symbol=r"$i$"),
         Observable("log10_abs_current", "log10(A/m²)", "log10 |current density| (Tafel plot)"),
         Observable("entropy_production", "k_B/(s·m²)", "entropy produced (reaction + "
-                   "transport)"),
+                   "transport)", symbol=r"$\sigma$"),
         Observable("migration_entropy_production", "k_B/(s·m²)", "Ohmic (migration) part "
                    "of the transport entropy production"),
         Observable("entropy_exported", "k_B/(s·m²)", "entropy exported i·η/(k_B T)"),
         Observable("entropy_balance", "1", "(produced − exported)/exported"),
-        Observable("gap", "1/s", "slowest relaxation rate of the concentration profile"),
+        Observable("gap", "1/s", "slowest relaxation rate of the concentration profile",
+                   symbol=r"$g$"),
         Observable("surface_concentration", "mol/m³", "metal-ion concentration at the metal"),
         Observable("overpotential", "V", "η = E − E_eq"),
         Observable("surface_overpotential", "V", "η_s = η − ΔΦ − (RT/zF) ln(c_s/c_b)"),

@@ -87,26 +87,29 @@ class HarmonicChain(Model):
     summary = "classical harmonic chain between two Langevin baths (Rieder–Lebowitz–Lieb)"
     dimension_lengths = {"site": "N"}
     parameters = (
-        Parameter("N", 20, "masses", "number of masses", kind=int, low=2, high=1500),
-        Parameter("mass", 1.0, "mass", "mass m of every particle", low=0.0, low_inclusive=False),
+        Parameter("N", 20, "masses", "number of masses", kind=int, low=2, high=1500, symbol=r"$N$"),
+        Parameter("mass", 1.0, "mass", "mass m of every particle", low=0.0, low_inclusive=False,
+                  symbol=r"$m$"),
         Parameter("stiffness", 1.0, "energy/length²", "spring constant k", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$k$"),
         Parameter("friction", 1.0, "mass/time", "Langevin friction λ of the end masses",
-                  low=0.0, low_inclusive=False),
+                  low=0.0, low_inclusive=False, symbol=r"$\lambda$"),
         Parameter("temperature", 1.0, "energy", "mean bath temperature (T_L + T_R)/2", low=0.0,
-                  axis="temperature"),
+                  axis="temperature", symbol=r"$T$"),
         Parameter("drive", 0.0, "energy", "bath temperature difference ΔT = T_L − T_R",
-                  axis="drive"),
+                  axis="drive", symbol=r"$\Delta T$"),
         Parameter("T_left", None, "energy", "left bath temperature (default: derived)", low=0.0),
         Parameter("T_right", None, "energy", "right bath temperature (default: derived)",
                   low=0.0),
     )
     observables = (
-        Observable("current", "energy/time", "heat current from the left bath into the chain"),
-        Observable("entropy_production", "k_B/time", "entropy production J (1/T_R − 1/T_L)"),
-        Observable("gap", "1/time", "slowest decay rate of the drift matrix"),
+        Observable("current", "energy/time", "heat current from the left bath into the chain",
+                   symbol=r"$J$"),
+        Observable("entropy_production", "k_B/time", "entropy production J (1/T_R − 1/T_L)",
+                   symbol=r"$\sigma$"),
+        Observable("gap", "1/time", "slowest decay rate of the drift matrix", symbol=r"$g$"),
         Observable("temperature_profile", "energy", "kinetic temperature ⟨p_j²⟩/m",
-                   dims=("site",)),
+                   dims=("site",), symbol=r"$T_j$"),
         Observable("rll_current", "energy/time", "Rieder–Lebowitz–Lieb N → ∞ heat current"),
     )
 

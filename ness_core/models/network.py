@@ -98,13 +98,13 @@ DEFAULT_STEPS = 20  # continuation steps
 def _builtin_parameters() -> tuple[Parameter, ...]:
     return (
         Parameter("temperature", 1.0, "energy", "temperature (k_B = 1)", low=0.0,
-                  low_inclusive=False, axis="temperature"),
+                  low_inclusive=False, axis="temperature", symbol=r"$T$"),
         Parameter("form", "deterministic", "", "mass-action ODE or chemical master equation",
                   kind=str, choices=("deterministic", "stochastic")),
         Parameter("method", "auto", "", "stochastic form: truncated CME, Gillespie simulation, "
                   "or auto (CME if it fits in max_states)", kind=str, choices=STOCHASTIC_METHODS),
         Parameter("volume", 20.0, "1/c°", "system size Ω: molecules per unit concentration",
-                  low=1.0, high=1e6),
+                  low=1.0, high=1e6, symbol=r"$\Omega$"),
         Parameter("tolerance", 1e-8, "1", "CME: largest stationary probability of states cut "
                   "by the truncation", low=0.0, high=1e-2, low_inclusive=False),
         Parameter("max_states", 200_000, "1", "CME: largest truncated state space", kind=int,
@@ -440,9 +440,11 @@ def network_model(name: str) -> NetworkModel:
     names = {p.name for p in declared}
     parameters = tuple(declared) + tuple(p for p in _builtin_parameters() if p.name not in names)
     observables = (
-        Observable("current", "c°/time", f"net flux of reaction '{spec['current']}' per volume"),
-        Observable("entropy_production", "k_B/(time c°^-1)", "entropy production per volume"),
-        Observable("gap", "1/time", "slowest relaxation rate"),
+        Observable("current", "c°/time", f"net flux of reaction '{spec['current']}' per volume",
+                   symbol=r"$J$"),
+        Observable("entropy_production", "k_B/(time c°^-1)", "entropy production per volume",
+                   symbol=r"$\sigma$"),
+        Observable("gap", "1/time", "slowest relaxation rate", symbol=r"$g$"),
         *(Observable(f"concentration_{s}", "c°", f"steady-state concentration of {s}")
           for s in spec["species"]),
         *(Observable(f"flux_{r}", "c°/time", f"net flux of reaction '{r}' per volume")

@@ -251,25 +251,28 @@ class Plasma(Model):
     summary = "tokamak radial power balance: Spitzer conduction, radiative-collapse fold"
     revision = 1  # the conventions of docs/conventions.md
     dimension_lengths = {"radius": "profile_points"}
+    # the dimensionless units of the docstring: temperatures in T_* (where κ = κ₀), times in
+    # the conduction time τ_κ
+    natural_units = {"temperature": r"$T_*$", "time": r"$\tau_\kappa$"}
     parameters = (
         Parameter("drive", 60.0, "power density", "volume-averaged heating power P",
-                  low=0.0, low_inclusive=False, axis="drive"),
+                  low=0.0, low_inclusive=False, axis="drive", symbol=r"$P$"),
         Parameter("temperature", 0.1, "temperature", "wall temperature T_wall", low=0.0,
-                  low_inclusive=False, axis="temperature"),
+                  low_inclusive=False, axis="temperature", symbol=r"$T_\mathrm{wall}$"),
         Parameter("density", 10.0, "density", "plasma density n (radiation ∝ n²)", low=0.0,
-                  low_inclusive=False, axis="density"),
+                  low_inclusive=False, axis="density", symbol=r"$n$"),
         Parameter("kappa_exponent", 2.5, "1", "a in κ = κ₀ T^a (Spitzer: 5/2)", low=0.0,
-                  high=4.0),
+                  high=4.0, symbol=r"$a$"),
         Parameter("conductivity", 1.0, "power/(length·temperature^(a+1))", "κ₀", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$\kappa_0$"),
         Parameter("radiation", 1.0, "power·volume", "radiation coefficient L₀ (0: none)",
-                  low=0.0),
+                  low=0.0, symbol=r"$L_0$"),
         Parameter("radiation_temperature", 1.0, "temperature", "peak T_rad of Λ", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$T_\mathrm{rad}$"),
         Parameter("branch", "upper", "", "branch of the S-curve", kind=str, choices=BRANCHES),
         Parameter("fold_distance", None, "power density",
                   "P − P_c (upper, middle) or P_h − P (lower); overrides drive", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$d$"),
         Parameter("cells", 50, "cells", "coarsest radial grid", kind=int, low=8, high=20000),
         Parameter("rtol", 1e-4, "1", "target relative grid error of every reported scalar",
                   low=1e-12, high=0.1),
@@ -279,13 +282,15 @@ class Plasma(Model):
                   kind=int, low=2, high=20001),
     )
     observables = (
-        Observable("current", "power/area", "wall heat flux q_w"),
-        Observable("entropy_production", "k_B/(time·volume)", "conduction entropy production"),
+        Observable("current", "power/area", "wall heat flux q_w", symbol=r"$q_w$"),
+        Observable("entropy_production", "k_B/(time·volume)", "conduction entropy production",
+                   symbol=r"$\sigma$"),
         Observable("entropy_exported", "k_B/(time·volume)", "entropy exported to wall and "
                    "sources"),
         Observable("entropy_balance", "1", "(produced − exported)/produced"),
-        Observable("gap", "1/time", "slowest relaxation rate of the linearised dynamics"),
-        Observable("core_temperature", "temperature", "core temperature T(0)"),
+        Observable("gap", "1/time", "slowest relaxation rate of the linearised dynamics",
+                   symbol=r"$g$"),
+        Observable("core_temperature", "temperature", "core temperature T(0)", symbol=r"$T_0$"),
         Observable("wall_power", "power density", "volume-averaged conducted wall loss"),
         Observable("heating_power", "power density", "volume-averaged heating"),
         Observable("radiated_power", "power density", "volume-averaged radiation"),
@@ -301,7 +306,7 @@ class Plasma(Model):
                    "monitored scalars"),
         Observable("convergence_order", "1", "observed order of grid convergence"),
         Observable("temperature_profile", "temperature", "temperature T(r)",
-                   dims=("radius",)),
+                   dims=("radius",), symbol=r"$T(r)$"),
         Observable("normalised_radius", "1", "normalised minor radius r/a", dims=("radius",)),
     )
 

@@ -76,21 +76,22 @@ class Qubit(Model):
     name = "qubit"
     summary = "driven two-level atom in a thermal bath (resonance fluorescence, Mollow)"
     parameters = (
-        Parameter("drive", 1.0, "energy", "Rabi frequency Ω", axis="drive"),
-        Parameter("detuning", 0.0, "energy", "laser detuning Δ = ω_L − ω0"),
+        Parameter("drive", 1.0, "energy", "Rabi frequency Ω", axis="drive", symbol=r"$\Omega$"),
+        Parameter("detuning", 0.0, "energy", "laser detuning Δ = ω_L − ω0", symbol=r"$\Delta$"),
         Parameter("gamma", 1.0, "1/time", "spontaneous emission rate γ", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$\gamma$"),
         Parameter("omega0", 1.0, "energy", "transition frequency ω0 (sets the bath occupation)",
-                  low=0.0, low_inclusive=False),
+                  low=0.0, low_inclusive=False, symbol=r"$\omega_0$"),
         Parameter("temperature", 0.0, "energy", "bath temperature T (k_B = 1)", low=0.0,
-                  axis="temperature"),
+                  axis="temperature", symbol=r"$T$"),
         Parameter("fluctuations", False, "", "also compute the photon count's scaled variance",
                   kind=bool),
     )
     observables = (
-        Observable("current", "1/time", "net photon emission flux into the bath"),
-        Observable("entropy_production", "k_B/time", "Spohn entropy production rate ω0 J/T"),
-        Observable("gap", "1/time", "Liouvillian gap"),
+        Observable("current", "1/time", "net photon emission flux into the bath", symbol=r"$J$"),
+        Observable("entropy_production", "k_B/time", "Spohn entropy production rate ω0 J/T",
+                   symbol=r"$\sigma$"),
+        Observable("gap", "1/time", "Liouvillian gap", symbol=r"$g$"),
         Observable("gap_imag", "1/time", "oscillation frequency of the slowest mode"),
         Observable("p_excited", "1", "excited-state population ⟨σ_ee⟩"),
         Observable("coherence", "1", "magnitude of the dipole |⟨σ⁻⟩|"),

@@ -132,10 +132,11 @@ class Xxz(Model):
         Parameter("L", 6, "1", f"number of spins (memory limit L <= {MAX_SITES})", kind=int,
                   low=2),
         Parameter("drive", 0.5, "1", "boundary driving μ (bath polarisations ±μ)", low=-1.0,
-                  high=1.0, axis="drive"),
-        Parameter("anisotropy", 0.5, "energy", "anisotropy Δ_z of the σᶻσᶻ coupling"),
+                  high=1.0, axis="drive", symbol=r"$\mu$"),
+        Parameter("anisotropy", 0.5, "energy", "anisotropy Δ_z of the σᶻσᶻ coupling",
+                  symbol=r"$\Delta_z$"),
         Parameter("coupling", 1.0, "1/time", "bath coupling rate Γ", low=0.0,
-                  low_inclusive=False),
+                  low_inclusive=False, symbol=r"$\Gamma$"),
         Parameter("gap_sectors", "all", "", "charge blocks searched for the gap",
                   kind=str, choices=("all", "zero", "none")),
         Parameter("gap_modes", ARNOLDI_K, "1", "eigenvalues nearest 0 searched for the slowest "
@@ -144,9 +145,10 @@ class Xxz(Model):
                   "scaled variance", kind=bool),
     )
     observables = (
-        Observable("current", "1/time", "spin current on the middle bond"),
-        Observable("entropy_production", "k_B/time", "Spohn entropy production rate"),
-        Observable("gap", "1/time", "Liouvillian gap"),
+        Observable("current", "1/time", "spin current on the middle bond", symbol=r"$J$"),
+        Observable("entropy_production", "k_B/time", "Spohn entropy production rate",
+                   symbol=r"$\sigma$"),
+        Observable("gap", "1/time", "Liouvillian gap", symbol=r"$g$"),
         Observable("gap_imag", "1/time", "oscillation frequency of the slowest mode"),
         Observable("current_spread", "1/time", "max − min of the spin current over bonds"),
         Observable("magnetization_profile", "1", "magnetisation ⟨σᶻ_j⟩", dims=("site",)),

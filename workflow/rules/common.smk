@@ -6,7 +6,7 @@ from pathlib import Path
 
 from snakemake.utils import update_config
 
-from ness_core import configs, resources, sweep
+from ness_core import configs, figures, resources, sweep
 
 
 def workflow_file(relative):
@@ -106,7 +106,7 @@ def plan_chunks(studies):
 # writes nothing.
 CHUNKS = plan_chunks(STUDIES)
 FIGURES = {
-    name: {configs.figure_name(fig): fig for fig in study.figures}
+    name: {figures.figure_name(fig): fig for fig in study.figures}
     for name, study in STUDIES.items()
 }
 
