@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ness_core import comparisons
 from ness_core.errors import ConfigError, ParameterError
 from ness_core.model import Model
 from ness_core.models import get_model
@@ -542,6 +543,7 @@ def load_config(config: dict[str, Any], schema: str | os.PathLike) -> dict[str, 
                 raise ConfigError(f"study '{study.name}', figures[{i}] 'caption': no file "
                                   f"{fig['caption']!r} in the working directory "
                                   f"{Path.cwd()} nor in {captions}")
+    comparisons.check_comparisons(config.get("comparisons") or {}, studies, captions)
     return studies
 
 
