@@ -186,8 +186,7 @@ def test_deviation_is_relative_to_the_reference_and_leaves_out_zeros_and_gaps():
 
 def _jobs(dry_run_output: str) -> list[str]:
     """The comparison names of the ``comparison`` jobs a dry run lists."""
-    return sorted(set(re.findall(r"results/comparisons/([A-Za-z0-9_.-]+)\.json",
-                                 dry_run_output)))
+    return sorted(re.findall(r"wildcards: comparison=([A-Za-z0-9_.-]+)", dry_run_output))
 
 
 @pytest.mark.slow
