@@ -20,6 +20,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/gather.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/comparisons.smk"
 include: "workflow/rules/report.smk"
 
 

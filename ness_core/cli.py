@@ -177,7 +177,7 @@ def human_duration(hours: float) -> str:
 
 def _plan_command(configfile: str, directory: str, as_json: bool,
                   max_mem_mb: float | None) -> None:
-    from ness_core import configs, sweep
+    from ness_core import comparisons, configs, sweep
     from ness_core.models.network import short_name
 
     if not Path(directory).is_dir():
@@ -193,8 +193,10 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
     with _library_output_to_stderr():  # summarize times points of some models
         plans = [sweep.summarize(study, Path(directory, "results", name, "chunks"))
                  for name, study in studies.items()]
+    compared = comparisons.describe(config.get("comparisons") or {})
     if as_json:
-        print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans]}))
+        print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans],
+                          "comparisons": compared}))
         return
     header = ("study", "model", "points", "jobs", "chunk", "CPU", "CPU todo", "mem MB",
               "est. peak MB", "peak MB", "done jobs", "done points", "running points")
@@ -207,6 +209,11 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
     widths = [max(len(str(r[k])) for r in (header, *rows)) for k in range(len(header))]
     for row in (header, *rows):
         print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths, strict=True)).rstrip())
+    if compared:
+        print("\ncomparisons (results/comparisons/NAME.png, .pdf, .json):")
+    for c in compared:
+        print(f"  {c['comparison']}: {c['y']} vs {c['x']}, {c['curves']} curve(s) of "
+              f"{', '.join(c['studies'])}, {c['references']} reference(s)")
 
 
 def _run_command(configfile: str, snakemake_args: list[str]) -> None:

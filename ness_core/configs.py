@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ness_core import comparisons
 from ness_core import figures as figure_kinds
 from ness_core.errors import ConfigError, ParameterError
 from ness_core.figures import figure_name  # noqa: F401 (its former home; callers use figures)
@@ -443,6 +444,7 @@ def load_config(config: dict[str, Any], schema: str | os.PathLike,
                 raise ConfigError(f"study '{study.name}', figures[{i}] 'caption': no file "
                                   f"{fig['caption']!r} in the working directory "
                                   f"{Path.cwd()} nor in {captions}")
+    comparisons.check_comparisons(config.get("comparisons") or {}, studies, captions)
     return studies
 
 

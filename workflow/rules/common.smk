@@ -111,6 +111,22 @@ FIGURES = {
 }
 
 
+# Comparisons across studies (name → spec with defaults; checked by configs.load_config).
+COMPARISONS = config.get("comparisons") or {}
+
+
+def comparison_datasets(name):
+    studies = dict.fromkeys(curve["study"] for curve in COMPARISONS[name]["curves"])
+    return expand("results/{study}/dataset.nc", study=studies)
+
+
+def comparison_references(name):
+    curves = COMPARISONS[name]["curves"]
+    # absolute: a module prefix would move relative paths, and they are the user's files
+    return list(dict.fromkeys(str(Path(c["reference"]["file"]).absolute())
+                              for c in curves if c.get("reference")))
+
+
 wildcard_constraints:
     study="|".join(re.escape(name) for name in STUDIES),
     chunk="[0-9a-f]+",
@@ -146,8 +162,13 @@ def all_figures():
     return [f for study in STUDIES for f in figure_files(study, ["png", "pdf"])]
 
 
+def all_comparisons():
+    return expand("results/comparisons/{comparison}.{ext}", comparison=COMPARISONS,
+                  ext=["png", "pdf", "json"])
+
+
 def all_outputs():
-    return all_datasets() + all_figures() + ["results/report/index.html"]
+    return all_datasets() + all_figures() + all_comparisons() + ["results/report/index.html"]
 
 
 def study_grid(study):
