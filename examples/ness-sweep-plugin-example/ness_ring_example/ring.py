@@ -7,6 +7,7 @@ is N·drive/temperature and drive = 0 is detailed balance. Exact: p = 1/N, J = (
 import math
 
 import numpy as np
+
 from ness_core.model import Model, Observable, Parameter
 from ness_core.solvers.markov import MarkovGenerator
 
