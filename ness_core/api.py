@@ -24,8 +24,9 @@ def evaluate(model: str, **params: Any) -> dict[str, Any]:
 
     Parameters are the model's declared names (docs/conventions.md); omitted ones take the
     model's defaults. Returns plain Python/numpy values: every declared observable (arrays
-    for profiles), ``residual`` and ``status`` (exactly ``"ok"`` or a short failure reason, :mod:`ness_core.status`) and
-    ``note`` (``""`` or what an ``"ok"`` point left out). Bad input raises
+    for profiles), ``residual`` and ``status`` (exactly ``"ok"`` or a short failure
+    reason, :mod:`ness_core.status`) and ``note`` (``""`` or what an ``"ok"`` point left
+    out). Bad input raises
     :class:`ness_core.errors.ParameterError` before anything is computed; any exception of
     the solve itself becomes ``status`` with NaN observables. An ``"ok"`` result that fails
     :func:`ness_core.status.check_result` (residual above tolerance, negative gap, σ < 0
