@@ -134,6 +134,21 @@ class WrongShape(Misnamed):
     def solve(self, params):
         return {"current": [0.0, 0.0], "gap": 1.0, "entropy_production": 0.0,
                 "residual": 0.0, "status": "ok"}
+
+
+class Undeclared(Misnamed):
+    name = "undeclared"
+
+    def solve(self, params):
+        return {"current": 0.0, "gap": 1.0, "entropy_production": 0.0, "residual": 0.0,
+                "status": "ok", "heat": 2.0}
+
+
+class Missing(Misnamed):
+    name = "missing"
+
+    def solve(self, params):
+        return {"current": 0.0, "entropy_production": 0.0, "residual": 0.0, "status": "ok"}
 '''
 
 BAD_ENTRY_POINTS = {
@@ -143,6 +158,13 @@ BAD_ENTRY_POINTS = {
     "misnamed": "badplug:Misnamed",
     "climate": "badplug:Misnamed",
     "wrongshape": "badplug:WrongShape",
+    "undeclared": "badplug:Undeclared",
+    "missing": "badplug:Missing",
+}
+SOLVE_FAULTS = {  # plugins that load but break the contract when they solve
+    "wrongshape": "observable 'current': expected a scalar, got shape (2,)",
+    "undeclared": "returned undeclared observables heat",
+    "missing": "did not return gap",
 }
 
 
@@ -166,9 +188,9 @@ def test_ness_models_warns_once_per_bad_plugin_and_lists_the_rest(bad_site, exam
                          text=True, timeout=120, env=with_path(REPO, bad_site, example_plugin))
     assert out.returncode == 0, out.stderr
     listed = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
-    assert listed == set(MODELS) | {"biased_ring", "wrongshape"}
+    assert listed == set(MODELS) | {"biased_ring"} | set(SOLVE_FAULTS)
     warnings = out.stderr.splitlines()
-    bad = set(BAD_ENTRY_POINTS) - {"wrongshape"}  # wrongshape only fails when it solves
+    bad = set(BAD_ENTRY_POINTS) - set(SOLVE_FAULTS)
     assert len(warnings) == len(bad)
     for name in bad:
         assert sum(f"entry point '{name} = " in w for w in warnings) == 1, name
@@ -198,10 +220,13 @@ def test_a_plugin_named_like_a_built_in_never_replaces_it(bad_site):
     assert "is a built-in model" in listing.stderr
 
 
-def test_a_solve_of_the_wrong_shape_is_an_error_not_nan(bad_site):
-    out = ness("point", "wrongshape", site=bad_site)
+@pytest.mark.parametrize("name", sorted(SOLVE_FAULTS))
+def test_evaluate_rejects_a_solve_that_breaks_the_declarations(bad_site, name):
+    """Wrong shape, undeclared or missing observables: one error line, not NaN data."""
+    out = ness("point", name, site=bad_site)
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "observable 'current': expected a scalar, got shape (2,)" in out.stderr
+    assert out.stderr.startswith(f"error: model '{name}' at drive=0.0")
+    assert SOLVE_FAULTS[name] in out.stderr
 
 
 @pytest.mark.slow
