@@ -31,7 +31,7 @@ Methods (``method``):
 * ``exact``: master equation on all 2^L configurations (bit k = site k + 1 occupied) by
   :class:`ness_core.solvers.markov.MarkovGenerator`, L <= 20; J is the mean of the L + 1
   bond currents. The gap comes from the Arnoldi rightmost-eigenvalue mode of the solver
-  (measured, NESS + gap: see benchmarks/asep_exact.py and the README).
+  (measured, NESS + gap: see benchmarks/asep_exact.py and docs/performance.md).
   ``residual`` = max |W p|.
 * ``formula``: TASEP only (q = gamma = delta = 0). Current J = Z_{L−1}/Z_L from the exact
   partition function of Derrida, Evans, Hakim and Pasquier, evaluated in log space (any L);
