@@ -1,8 +1,6 @@
-"""A particle hopping around a ring of N states, biased by ``drive`` per step; k_B = 1.
+"""A particle on a ring of N states, rates k± = rate·exp(±drive/(2T)) per step; k_B = 1.
 
-Rates k± = rate·exp(±drive/(2·temperature)) clockwise/anticlockwise, so the cycle affinity
-is N·drive/temperature and drive = 0 is detailed balance. Exact: p = 1/N, J = (k+ − k−)/N,
-σ = (k+ − k−)·ln(k+/k−), gap = (k+ + k−)(1 − cos 2π/N).
+Exact: p = 1/N, J = (k+ − k−)/N, σ = (k+ − k−) ln(k+/k−), gap = (k+ + k−)(1 − cos 2π/N).
 """
 import math
 
@@ -18,8 +16,8 @@ class BiasedRing(Model):
     parameters = (
         Parameter("N", 4, "1", "number of states", kind=int, low=3, high=500),
         Parameter("drive", 1.0, "energy", "bias per clockwise step", axis="drive"),
-        Parameter("temperature", 1.0, "energy", "temperature", low=0.0,
-                  low_inclusive=False, axis="temperature"),
+        Parameter("temperature", 1.0, "energy", "temperature", low=0.0, low_inclusive=False,
+                  axis="temperature"),
         Parameter("rate", 1.0, "1/time", "attempt rate", low=0.0, low_inclusive=False),
     )
     observables = (
@@ -37,10 +35,10 @@ class BiasedRing(Model):
 
     def solve(self, params):
         n, bias = params["N"], params["drive"] / (2 * params["temperature"])
-        states = np.arange(n)
-        k = params["rate"] * np.array([math.exp(bias), math.exp(-bias)])
-        ring = MarkovGenerator(n, np.r_[states, (states + 1) % n],
-                               np.r_[(states + 1) % n, states], np.repeat(k, n))
+        i = np.arange(n)
+        j = (i + 1) % n  # clockwise neighbour of i
+        k_cw, k_ccw = params["rate"] * math.exp(bias), params["rate"] * math.exp(-bias)
+        ring = MarkovGenerator(n, np.r_[i, j], np.r_[j, i], np.r_[[k_cw] * n, [k_ccw] * n])
         state = ring.stationary(method="direct")
         p = state.probabilities
         return {"current": ring.current(p, 0, 1), "entropy_production": ring.entropy_production(p),
