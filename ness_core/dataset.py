@@ -23,6 +23,7 @@ import xarray as xr
 
 from ness_core.api import evaluate
 from ness_core.chunk_files import atomic_path, write_digest
+from ness_core.errors import ModelContractError
 from ness_core.model import Model
 from ness_core.models import get_model
 from ness_core.provenance import provenance_attrs
@@ -32,18 +33,26 @@ ENGINE = "netcdf4"
 
 
 def _observable_array(model: Model, name: str, values: Sequence[Any]) -> tuple[tuple, np.ndarray]:
-    """Stack per-point values of one observable, padding model dims with NaN."""
+    """Stack per-point values of one observable, padding model dims with NaN.
+
+    Values come from :func:`~ness_core.api.evaluate`, which has checked their shapes; one
+    with another number of dims still raises :class:`ModelContractError`, never becomes NaN.
+    """
     obs = next(o for o in model.all_observables() if o.name == name)
     if obs.kind is str:
         return ("point",), np.array([str(v) for v in values], dtype=object)
     arrays = [np.asarray(v, dtype=float) for v in values]
+    wrong = next((a.shape for a in arrays if a.ndim != len(obs.dims)), None)
+    if wrong is not None:
+        raise ModelContractError(f"model '{model.name}', observable '{name}': shape {wrong}, "
+                                 f"expected {len(obs.dims)} dims {obs.dims}")
     if not obs.dims:
-        return ("point",), np.array([a.item() if a.size == 1 else np.nan for a in arrays])
-    shape = tuple(max((a.shape[k] for a in arrays if a.ndim == len(obs.dims)), default=0)
+        return ("point",), np.array([a.item() for a in arrays])
+    shape = tuple(max((a.shape[k] for a in arrays), default=0)
                   for k in range(len(obs.dims)))
     out = np.full((len(arrays), *shape), np.nan)
     for i, a in enumerate(arrays):
-        if a.ndim == len(obs.dims) and a.size:
+        if a.size:
             out[(i, *(slice(0, n) for n in a.shape))] = a
     return ("point", *obs.dims), out
 
