@@ -25,7 +25,7 @@ from ness_core.api import evaluate
 from ness_core.chunk_files import atomic_path, write_digest
 from ness_core.errors import ModelContractError
 from ness_core.model import Model
-from ness_core.models import get_model
+from ness_core.models import get_model, plugin_provenance
 from ness_core.provenance import provenance_attrs
 from ness_core.sweep import Study
 
@@ -173,7 +173,8 @@ def provenance(study: Study) -> dict[str, str]:
     fixed parameters); ``created`` is the gather time (UTC); package versions (every runtime
     dependency, recursively, as one JSON string), ness-sweep's version and commit and the
     commit of the user's repository (the working directory's) are
-    :func:`ness_core.provenance.provenance_attrs`.
+    :func:`ness_core.provenance.provenance_attrs`; a plugin model adds ``model_plugin``,
+    ``"<distribution>==<version>"`` of the package that provides it.
     """
     model = get_model(study.model)
     resolved = model.resolve(dict(study.fixed))
@@ -187,6 +188,7 @@ def provenance(study: Study) -> dict[str, str]:
         "resolved_parameters": json_attr(defaults),
         "config_hash": study.config_hash(),
         **provenance_attrs(),
+        **({"model_plugin": plugin} if (plugin := plugin_provenance(study.model)) else {}),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

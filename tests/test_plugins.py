@@ -248,3 +248,4 @@ def test_a_pipeline_study_of_the_plugin_model(example_plugin, tmp_path, snakemak
             assert float(point[key]) == pytest.approx(value, rel=1e-9, abs=1e-15), key
         np.testing.assert_allclose(point["population"].values, np.full(6, 1 / 6), rtol=1e-12)
     assert ds["population"].attrs["long_name"] == "stationary probability of each state"
+    assert ds.attrs["model_plugin"] == DIST
