@@ -1,10 +1,10 @@
 """The ``ness`` command.
 
-``ness models`` lists the models, ``ness models NAME`` shows one model's parameters,
-observables and conventions (its docstrings), ``ness point NAME key=value ... [--json]``
-evaluates one point (observables with their units), ``ness plan CONFIG [--json]`` shows
-what the workflow would run for a config (per study: points, jobs, chunk size, estimated
-CPU time and memory, what exists under ``results/``) without writing
+``ness models`` lists the models (built-in and plugin models), ``ness models NAME`` shows
+one model's parameters, observables and conventions (its docstrings), ``ness point NAME
+key=value ... [--json]`` evaluates one point (observables with their units), ``ness plan
+CONFIG [--json]`` shows what the workflow would run for a config (per study: points, jobs,
+chunk size, estimated CPU time and memory, what exists under ``results/``) without writing
 anything; ``ness run CONFIG [snakemake args]`` checks CONFIG the same way, then starts
 Snakemake on it (so Snakemake's own YAML loader only ever sees a file that passed the strict
 one: no YTE templates, no alias bombs). With ``--json`` stdout holds exactly one JSON
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ness_core import resources
-from ness_core.errors import ParameterError
+from ness_core.errors import ModelContractError, ParameterError
 
 EXIT_USAGE = 2
 SCHEMA = resources.SCHEMA  # the checkout's workflow/schemas/, or the wheel's copy of it
@@ -80,11 +80,12 @@ def _parse_assignments(items: list[str]) -> dict[str, str]:
 
 
 def _models_command(name: str | None) -> None:
-    from ness_core.models import MODELS, get_model
+    from ness_core.models import all_models, get_model
 
-    if name is None:
-        width = max(len(n) for n in MODELS)
-        for n, m in sorted(MODELS.items()):
+    if name is None:  # built-in and plugin models; a bad plugin is one warning on stderr
+        models = all_models()
+        width = max(len(n) for n in models)
+        for n, m in sorted(models.items()):
             print(f"{n:<{width}}  {m.summary}")
         return
     m = get_model(name)
@@ -274,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModelContractError as exc:  # a bug of the model (e.g. a plugin), not of the input
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `ness models | head`: the reader left, so stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush goes nowhere

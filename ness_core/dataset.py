@@ -23,8 +23,9 @@ import xarray as xr
 
 from ness_core.api import evaluate
 from ness_core.chunk_files import atomic_path, write_digest
+from ness_core.errors import ModelContractError
 from ness_core.model import Model
-from ness_core.models import get_model
+from ness_core.models import get_model, plugin_provenance
 from ness_core.provenance import provenance_attrs
 from ness_core.sweep import Study
 
@@ -32,18 +33,26 @@ ENGINE = "netcdf4"
 
 
 def _observable_array(model: Model, name: str, values: Sequence[Any]) -> tuple[tuple, np.ndarray]:
-    """Stack per-point values of one observable, padding model dims with NaN."""
+    """Stack per-point values of one observable, padding model dims with NaN.
+
+    Values come from :func:`~ness_core.api.evaluate`, which has checked their shapes; one
+    with another number of dims still raises :class:`ModelContractError`, never becomes NaN.
+    """
     obs = next(o for o in model.all_observables() if o.name == name)
     if obs.kind is str:
         return ("point",), np.array([str(v) for v in values], dtype=object)
     arrays = [np.asarray(v, dtype=float) for v in values]
+    wrong = next((a.shape for a in arrays if a.ndim != len(obs.dims)), None)
+    if wrong is not None:
+        raise ModelContractError(f"model '{model.name}', observable '{name}': shape {wrong}, "
+                                 f"expected {len(obs.dims)} dims {obs.dims}")
     if not obs.dims:
-        return ("point",), np.array([a.item() if a.size == 1 else np.nan for a in arrays])
-    shape = tuple(max((a.shape[k] for a in arrays if a.ndim == len(obs.dims)), default=0)
+        return ("point",), np.array([a.item() for a in arrays])
+    shape = tuple(max((a.shape[k] for a in arrays), default=0)
                   for k in range(len(obs.dims)))
     out = np.full((len(arrays), *shape), np.nan)
     for i, a in enumerate(arrays):
-        if a.ndim == len(obs.dims) and a.size:
+        if a.size:
             out[(i, *(slice(0, n) for n in a.shape))] = a
     return ("point", *obs.dims), out
 
@@ -164,7 +173,8 @@ def provenance(study: Study) -> dict[str, str]:
     fixed parameters); ``created`` is the gather time (UTC); package versions (every runtime
     dependency, recursively, as one JSON string), ness-sweep's version and commit and the
     commit of the user's repository (the working directory's) are
-    :func:`ness_core.provenance.provenance_attrs`.
+    :func:`ness_core.provenance.provenance_attrs`; a plugin model adds ``model_plugin``,
+    ``"<distribution>==<version>"`` of the package that provides it.
     """
     model = get_model(study.model)
     resolved = model.resolve(dict(study.fixed))
@@ -178,6 +188,7 @@ def provenance(study: Study) -> dict[str, str]:
         "resolved_parameters": json_attr(defaults),
         "config_hash": study.config_hash(),
         **provenance_attrs(),
+        **({"model_plugin": plugin} if (plugin := plugin_provenance(study.model)) else {}),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -1,4 +1,5 @@
-"""The one exception type for bad input (unknown model or parameter, wrong type, out of range)."""
+"""The one exception type for bad input (unknown model or parameter, wrong type, out of
+range), and the one for a model that breaks its own contract."""
 
 
 class ParameterError(ValueError):
@@ -11,3 +12,10 @@ class ParameterError(ValueError):
 
 class ConfigError(ParameterError):
     """A bad config: the message names the study and key, e.g. ``study 'a', sweep 'T': ...``."""
+
+
+class ModelContractError(RuntimeError):
+    """A model's ``solve`` returned something its declarations do not allow (an undeclared
+    or missing observable, a wrong shape): a bug of the model, not of the input; the message
+    names the model, the point and the observable (:func:`ness_core.api.check_observables`).
+    """

@@ -157,7 +157,7 @@ def _fmt(x: float) -> str:
 
 
 def two_bath_temperatures(params: dict[str, Any]) -> tuple[float, float]:
-    """(T_left, T_right) by DOMAIN.md's convention for two baths.
+    """(T_left, T_right) by the two-bath rule of docs/conventions.md.
 
     ``temperature`` is the mean and ``drive`` the difference: T_left = temperature + drive/2,
     T_right = temperature − drive/2; explicit ``T_left`` / ``T_right`` (not None) override.
@@ -205,7 +205,8 @@ class Model:
 
     1. ``name``: registry key; ``summary``: one line; the class docstring states conventions,
        units and references.
-    2. ``parameters``: a tuple of :class:`Parameter`; DOMAIN.md's names are binding.
+    2. ``parameters``: a tuple of :class:`Parameter`; the canonical axes by their names
+       (docs/conventions.md); every name, once released, is binding.
     3. ``observables``: a tuple of :class:`Observable` including ``current``,
        ``entropy_production`` and ``gap`` (``status`` and ``residual`` are added here).
     4. ``check(params)``: optional cross-parameter validation raising :class:`ParameterError`.

@@ -79,8 +79,8 @@ def check_result(result: Mapping[str, Any], signed_gap: bool = False) -> str:
     """``"ok"``, or why a result its model marked ``"ok"`` is not physical.
 
     Checks the scalar ``residual``, ``current``, ``gap`` and ``entropy_production``; NaN
-    passes (it claims nothing), and an infinite σ is allowed (DOMAIN.md: irreversible
-    processes report ``inf``):
+    passes (it claims nothing), and an infinite σ is allowed (docs/conventions.md, "Signs":
+    irreversible processes report ``inf``):
 
     * ``residual`` finite and ≤ RESIDUAL_RTOL × max(1, |gap|, |gap_imag|, |current|);
     * ``current`` and ``gap`` not ±inf (overflow);

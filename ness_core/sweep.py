@@ -3,11 +3,11 @@
 A :class:`Study` is one validated entry of a config's ``studies:`` (built by
 :mod:`ness_core.configs`). Every grid point has a stable id (:func:`point_id`): a hash of the
 model name, *all* resolved parameters (swept, fixed and defaults) and the model's
-``revision``, so changing a fixed parameter or a default, or a model's conventions, gives
-new ids. Points are computed in *chunks*; a chunk is described by
-a manifest (``results/<study>/chunks/<chunk_id>.json``, written once, atomically, by the
-workflow's rule ``manifests``; see :mod:`ness_core.chunk_files`) and its result
-``<chunk_id>.nc``.
+``revision`` (a plugin model's also its distribution and version), so changing a fixed
+parameter or a default, or a model's conventions, gives new ids. Points are computed in
+*chunks*; a chunk is described by a manifest (``results/<study>/chunks/<chunk_id>.json``,
+written once, atomically, by the workflow's rule ``manifests``; see
+:mod:`ness_core.chunk_files`) and its result ``<chunk_id>.nc``.
 :func:`plan_chunks` keeps every existing chunk that is computed and still useful, or planned
 and entirely wanted, and chunks only the remaining points; so re-running computes nothing,
 adding a value computes only the new points, and an interrupted run recomputes only the
@@ -50,7 +50,7 @@ from ness_core.chunk_files import (
 )
 from ness_core.errors import ConfigError
 from ness_core.model import Model
-from ness_core.models import get_model
+from ness_core.models import get_model, plugin_provenance
 from ness_core.progress import running_points
 
 ID_LENGTH = 12  # hex digits of point and chunk ids (48 bits)
@@ -131,7 +131,9 @@ class Study:
         positions = [slots[name] for name in names]
         axis_pieces = [[_json_piece(name, v) for v in self.axes[name]] for name in names]
         head = '{"model":' + json.dumps(self.model) + ',"params":{'
-        tail = "}" + (f',"revision":{m.revision}' if m.revision else "") + "}"
+        plugin = plugin_provenance(self.model)
+        tail = ("}" + (f',"plugin":{json.dumps(plugin)}' if plugin else "")
+                + (f',"revision":{m.revision}' if m.revision else "") + "}")
         out = []
         for coords, pieces in zip(itertools.product(*self.axes.values()),
                                   itertools.product(*axis_pieces), strict=True):
@@ -188,8 +190,12 @@ def _hash(text: str) -> str:
 
 def point_id(model: str, params: Mapping[str, Any]) -> str:
     """Stable id of a point: hash of the model name, all resolved parameters and, once a
-    model has changed what its results mean (``Model.revision`` > 0), its revision."""
+    model has changed what its results mean (``Model.revision`` > 0), its revision; for a
+    plugin model also ``"<distribution>==<version>"``, so an upgraded plugin recomputes."""
     spec = {"model": model, "params": dict(params)}
+    plugin = plugin_provenance(model)
+    if plugin:
+        spec["plugin"] = plugin
     revision = get_model(model).revision
     if revision:
         spec["revision"] = revision

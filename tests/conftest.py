@@ -32,3 +32,25 @@ def run_snakemake(workdir: Path, configfile: Path, *args: str) -> subprocess.Com
 def snakemake_runner():
     """The :func:`run_snakemake` helper, for tests that drive the workflow."""
     return run_snakemake
+
+
+@pytest.fixture(scope="session")
+def example_plugin(tmp_path_factory):
+    """examples/ness-sweep-plugin-example installed (pip, no network, no build isolation)
+    into a fresh directory, which is returned; it is also put on this process's sys.path,
+    so ``get_model("biased_ring")`` finds the plugin through its entry point."""
+    import importlib
+    import shutil
+
+    from ness_core.models import plugins
+
+    source = tmp_path_factory.mktemp("plugin_source") / "example"
+    shutil.copytree(REPO / "examples" / "ness-sweep-plugin-example", source)
+    target = tmp_path_factory.mktemp("plugin_site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--no-index", "--target", str(target),
+                    str(source)], check=True, capture_output=True, timeout=300)
+    sys.path.insert(0, str(target))
+    importlib.invalidate_caches()
+    plugins.entry_points.cache_clear()
+    return target

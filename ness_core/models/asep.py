@@ -1,8 +1,8 @@
 """Open asymmetric simple exclusion process (ASEP) between two particle reservoirs.
 
-DOMAIN.md S6 (binding). L sites, at most one particle per site; a particle hops to the empty
-right neighbour at rate p = 1 and to the empty left neighbour at rate q. Time is in units of
-1/p, so every rate and the current are in units of p. The reservoirs act at the ends:
+docs/conventions.md, S6 (binding). L sites, at most one particle per site; a particle hops to
+the empty right neighbour at rate p = 1 and to the empty left neighbour at rate q. Time is in
+units of 1/p, so every rate and the current are in units of p. The reservoirs act at the ends:
 
 * site 1: injection at alpha = rho_left·p, extraction at gamma = (1 − rho_left)·q;
 * site L: extraction at beta = (1 − rho_right)·p, injection at delta = rho_right·q;
@@ -31,7 +31,7 @@ Methods (``method``):
 * ``exact``: master equation on all 2^L configurations (bit k = site k + 1 occupied) by
   :class:`ness_core.solvers.markov.MarkovGenerator`, L <= 20; J is the mean of the L + 1
   bond currents. The gap comes from the Arnoldi rightmost-eigenvalue mode of the solver
-  (measured, NESS + gap: see benchmarks/asep_exact.py and the README).
+  (measured, NESS + gap: see benchmarks/asep_exact.py and docs/performance.md).
   ``residual`` = max |W p|.
 * ``formula``: TASEP only (q = gamma = delta = 0). Current J = Z_{L−1}/Z_L from the exact
   partition function of Derrida, Evans, Hakim and Pasquier, evaluated in log space (any L);
@@ -533,7 +533,7 @@ def _rate(name: str, meaning: str) -> Parameter:
 
 
 class Asep(Model):
-    """Open ASEP between two reservoirs (DOMAIN.md S6); conventions in the module docstring.
+    """Open ASEP between two reservoirs (docs/conventions.md, S6); conventions: module docstring.
 
     Observables: ``current`` (particles per unit time 1/p across a bond, positive to the
     right), ``current_stderr``, ``entropy_production`` (J·A), ``affinity`` (A),

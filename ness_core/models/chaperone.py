@@ -1,4 +1,4 @@
-"""Hsp70 chaperone cycle (DOMAIN.md S2): ATP-driven non-equilibrium stabilisation of a protein.
+"""Hsp70 chaperone cycle (docs/conventions.md, S2): ATP-driven non-equilibrium stabilisation.
 
 One substrate molecule in seven states, free (U unfolded, N native, M misfolded) or bound to
 Hsp70 in its ATP state (UT, MT: fast, weak binding) or ADP state (UD, MD: slow, tight
@@ -87,7 +87,7 @@ def _rate(name: str, default: float, unit: str, meaning: str) -> Parameter:
 
 
 class Chaperone(Model):
-    """Hsp70 cycle on one substrate: native fraction and its ATP-driven excess (DOMAIN.md S2).
+    """Hsp70 cycle: native fraction and its ATP-driven excess (docs/conventions.md, S2).
 
     Conventions, units, parameters after De Los Rios & Barducci (2014) and references:
     module docstring.

@@ -1,4 +1,4 @@
-"""Chemostat cell (DOMAIN.md S1): glucose in, lactate out, overall G → 2 L.
+"""Chemostat cell (docs/conventions.md, S1): glucose in, lactate out, overall G → 2 L.
 
 Network (reaction-network layer :mod:`ness_core.networks`, k_B = 1, concentrations in c°):
 
@@ -81,7 +81,7 @@ def _positive(name: str, default: float, unit: str, meaning: str, **kw: Any) -> 
 
 
 class Chemostat(Model):
-    """Chemostatted glycolysis cell G → 2 L, deterministic and stochastic (DOMAIN.md S1).
+    """Chemostatted glycolysis cell G → 2 L, deterministic and stochastic (docs/conventions.md, S1).
 
     Conventions, units and references: module docstring. Observables: ``current`` (pathway
     flux J, c°/time), ``entropy_production`` (k_B/time per c°-volume), ``gap`` (1/time),

@@ -1,6 +1,6 @@
 """Three-state climate cycle (Warm W, Cool C, Icy I) driven around W → C → I → W.
 
-Rate law (DOMAIN.md S5, binding), k_B = 1, time in units of 1/ν:
+Rate law (docs/conventions.md, S5, binding), k_B = 1, time in units of 1/ν:
 
     k_{i→j} = ν exp(−(Δ + (E_j − E_i)/2 − s_ij · drive/2) / temperature),
 
@@ -49,7 +49,7 @@ def climate_rates(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 class Climate(Model):
-    """Three-state climate cycle W → C → I → W (DOMAIN.md S5).
+    """Three-state climate cycle W → C → I → W (docs/conventions.md, S5).
 
     Observables: ``current`` (net W→C flux, 1/time), ``entropy_production`` (Schnakenberg,
     k_B/time), ``gap`` and ``gap_imag`` (relaxation rate and oscillation frequency of the

@@ -1,4 +1,4 @@
-"""Metal dissolution under an applied potential: Nernst–Planck layer + Butler–Volmer (DOMAIN.md S3).
+"""Metal dissolution under a potential: Nernst–Planck + Butler–Volmer (docs/conventions.md, S3).
 
 A metal M dissolves, M → M^{z+} + z e⁻, into a stagnant diffusion layer 0 ≤ x ≤ δ (Nernst
 layer) that ends in a well-stirred bulk (SI units: m, s, mol/m³, A/m², V, K). The bulk holds

@@ -22,7 +22,7 @@ from typing import Any
 
 from ness_core.errors import ParameterError
 from ness_core.expressions import FUNCTIONS
-from ness_core.model import CANONICAL_AXES, Model, Parameter
+from ness_core.model import CANONICAL_AXES, Model, Parameter, did_you_mean
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARAMETER_KEYS = {"default", "unit", "description", "low", "high"}
@@ -155,5 +155,6 @@ class DeclaredModel(Model):
         for p in cls.parameters:
             if p.name == name:
                 return p
-        raise ParameterError(f"the declared model has no parameter '{name}'; "
-                             f"parameters: {', '.join(p.name for p in cls.parameters)}")
+        names = [p.name for p in cls.parameters]
+        raise ParameterError(f"the declared model has no parameter '{name}';"
+                             f"{did_you_mean(name, names)} parameters: {', '.join(names)}")

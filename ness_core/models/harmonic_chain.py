@@ -1,4 +1,4 @@
-"""Classical harmonic chain between two Langevin heat baths (DOMAIN.md S7, classical companion).
+"""Classical harmonic chain between two Langevin heat baths (docs/conventions.md, S7).
 
 N equal masses m joined by springs of stiffness k and tied to fixed walls at both ends
 (q_0 = q_{N+1} = 0), k_B = 1. The end masses feel friction λ and white noise at the bath

@@ -1,4 +1,4 @@
-"""Coherently driven Kerr resonator: the dissipative phase transition of the seed (DOMAIN.md S8).
+"""Coherently driven Kerr resonator: a dissipative phase transition (docs/conventions.md, S8).
 
 Rotating frame of the drive, ħ = k_B = 1, Fock basis |0⟩ … |N_c − 1⟩:
 
@@ -109,7 +109,7 @@ def kerr_liouvillian(hamiltonian: sp.spmatrix, jumps: list[sp.spmatrix]) -> Liou
 
 
 class Kerr(Model):
-    """Driven-dissipative Kerr resonator with the Casteels scaling N (DOMAIN.md S8).
+    """Driven-dissipative Kerr resonator with the Casteels scaling N (docs/conventions.md, S8).
 
     Observables: ``current`` (net photon current κ(⟨a†a⟩ − n) into the bath, 1/time),
     ``emitted_photon_flux`` (gross output κ⟨a†a⟩), ``photon_number``

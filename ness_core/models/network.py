@@ -70,7 +70,7 @@ import numpy as np
 
 from ness_core.errors import ParameterError
 from ness_core.expressions import FUNCTIONS, canonical_expression, evaluate_expression
-from ness_core.model import CANONICAL_AXES, Model, Observable, Parameter
+from ness_core.model import CANONICAL_AXES, Model, Observable, Parameter, did_you_mean
 from ness_core.networks import (
     GILLESPIE_SECONDS_PER_EVENT,
     SOLVER_DIAGNOSTICS,
@@ -329,8 +329,9 @@ class NetworkModel(Model):
         for p in cls.parameters:
             if p.name == name:
                 return p
-        raise ParameterError(f"the network has no parameter '{name}'; "
-                             f"parameters: {', '.join(p.name for p in cls.parameters)}")
+        names = [p.name for p in cls.parameters]
+        raise ParameterError(f"the network has no parameter '{name}';"
+                             f"{did_you_mean(name, names)} parameters: {', '.join(names)}")
 
     def initial(self, params: Mapping[str, Any]) -> np.ndarray:
         """Initial concentrations of the dynamic species (c°), which fix conserved totals."""

@@ -1,4 +1,4 @@
-"""Tokamak power balance: radial Spitzer heat conduction, heating and radiation (DOMAIN.md S4).
+"""Tokamak power balance: Spitzer heat conduction, heating, radiation (docs/conventions.md, S4).
 
 Cylinder of unit minor radius (r ∈ [0, 1]), dimensionless units (k_B = 1): temperature T,
 electron density n, heating power density P (volume average), time in units of the

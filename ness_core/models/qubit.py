@@ -1,4 +1,4 @@
-"""Driven two-level atom in a thermal photon bath: resonance fluorescence (DOMAIN.md S8).
+"""Driven two-level atom in a thermal photon bath: resonance fluorescence (docs/conventions.md, S8).
 
 Rotating frame of the drive, ħ = k_B = 1, basis (|g⟩, |e⟩):
 
@@ -54,7 +54,7 @@ FLOW_ATOL = 1e-12
 
 
 def qubit_operators(params: dict[str, Any]) -> tuple[sp.csr_matrix, list[sp.csr_matrix]]:
-    """H and the jump operators of DOMAIN.md S8 (zero-rate jumps omitted)."""
+    """H and the jump operators of docs/conventions.md, S8 (zero-rate jumps omitted)."""
     hamiltonian = -params["detuning"] * SIGMA_EE + 0.5 * params["drive"] * SIGMA_X
     n = bose_occupation(params["omega0"], params["temperature"])
     jumps = [np.sqrt(params["gamma"] * (n + 1.0)) * SIGMA_MINUS]
@@ -64,7 +64,7 @@ def qubit_operators(params: dict[str, Any]) -> tuple[sp.csr_matrix, list[sp.csr_
 
 
 class Qubit(Model):
-    """Driven dissipative qubit (resonance fluorescence) in a thermal bath (DOMAIN.md S8).
+    """Driven dissipative qubit (resonance fluorescence) in a thermal bath (docs/conventions.md S8).
 
     Observables: ``current`` (net photon emission flux into the bath, 1/time),
     ``p_excited`` (⟨σ_ee⟩), ``coherence`` (|⟨σ⁻⟩|), ``entropy_production`` (ω0 J/T),

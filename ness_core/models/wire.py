@@ -1,4 +1,4 @@
-"""Quantum wire between a hot and a cold reservoir: exact Gaussian NESS (DOMAIN.md S7).
+"""Quantum wire between a hot and a cold reservoir: exact Gaussian NESS (docs/conventions.md, S7).
 
 A tight-binding chain of N spinless-fermion sites, ħ = k_B = e = 1,
 
@@ -43,9 +43,10 @@ Observables and conventions:
   Liouvillian eigenvalues are sums of rapidities −i z_k (annihilation, z̄_k creation side),
   a single one only for the parity-odd operators (a lone c_j, which no physical observable
   is), the slowest even mode, e.g. the decay of δ⟨c_j^† c_l⟩ at −i(z_k − z̄_k), pairs two
-  (Prosen 2008; DOMAIN.md: the gap of fermions is the parity-even one). So the wire's gap is
-  that of ``xxz`` at Δ_z = 0 for the Jordan–Wigner-equivalent XX chain (``hopping`` = 2,
-  ``coupling`` = Γ, any μ, checked in the tests); it closes as π²Γ/N³-like band-edge modes;
+  (Prosen 2008; docs/conventions.md: the gap of fermions is the parity-even one). So the
+  wire's gap is that of ``xxz`` at Δ_z = 0 for the Jordan–Wigner-equivalent XX chain
+  (``hopping`` = 2, ``coupling`` = Γ, any μ, checked in the tests); it closes as
+  π²Γ/N³-like band-edge modes;
 * ``single_particle_gap``: min_k |Im z_k|, the decay rate of the single-fermion (odd) mode,
   half the ``gap`` (before this convention it was reported as ``gap``);
 * ``occupation_profile``: ⟨n_j⟩ along the chain;
@@ -148,7 +149,7 @@ def transmission(energy: float, n: int, hopping: float, onsite: float, coupling:
 
 
 class Wire(Model):
-    """Tight-binding quantum wire between two fermionic leads (DOMAIN.md S7).
+    """Tight-binding quantum wire between two fermionic leads (docs/conventions.md, S7).
 
     Conventions, bath models, units and references are in the module docstring of
     :mod:`ness_core.models.wire`. Cost O(N³) (closed-form eigenvectors of the damping matrix,

@@ -1,4 +1,4 @@
-"""Boundary-driven XXZ spin chain: magnetisation transport between two reservoirs (DOMAIN.md S8).
+"""Boundary-driven XXZ spin chain: magnetisation transport (docs/conventions.md, S8).
 
 L spins-1/2, ħ = k_B = 1, site 1 is the first tensor factor, local basis (|↑⟩, |↓⟩):
 
@@ -116,7 +116,7 @@ def spin_current(rho: np.ndarray, bond: int, length: int) -> float:
 
 
 class Xxz(Model):
-    """Boundary-driven open XXZ chain (DOMAIN.md S8, Prosen 2011).
+    """Boundary-driven open XXZ chain (docs/conventions.md, S8, Prosen 2011).
 
     Observables: ``current`` (spin current on the middle bond (⌊L/2⌋, ⌊L/2⌋+1), 1/time),
     ``current_spread`` (max − min of the bond currents, a steady-state check),

@@ -18,7 +18,7 @@ Conventions (binding for every model built on this module):
   their sums, so the spectral gap is min_k(−Re x_k) (:attr:`GaussianState.gap`). For fermions
   that slowest mode is a single-fermion, parity-odd one; physical (parity-even) observables
   relax at sums of two, slowest 2 min_k(−Re x_k), which models report as their ``gap``
-  (DOMAIN.md); classical first moments ⟨x⟩ are physical, so there min_k(−Re x_k) itself;
+  (docs/conventions.md); classical first moments ⟨x⟩ are physical, so there min_k(−Re x_k) itself;
 * the open chain with leads: a lead b couples to site s_b with rate Γ_b, and
   H_eff = h − (i/2) Σ_b Γ_b e_{s_b} e_{s_b}^T is the non-Hermitian effective Hamiltonian,
   X = −i H_eff. Local Lindblad leads (gain Γ_b n_b, loss Γ_b (1 − n_b) on site s_b) and

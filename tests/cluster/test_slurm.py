@@ -98,7 +98,7 @@ def test_fewer_job_slots_than_ready_jobs_does_not_deadlock(tmp_path, local_run):
 def test_simulate_jobs_as_one_array_when_all_ready_jobs_fit(tmp_path, local_run):
     """--slurm-array-jobs simulate with more job slots (100) than ready jobs (5): one
     sbatch --array call. (With fewer slots than ready jobs plugin 2.8 never submits the
-    jobs it holds back and the run hangs; README, "Array jobs".)"""
+    jobs it holds back and the run hangs; docs/cluster.md, "Array jobs".)"""
     seconds, output = run(tmp_path / "slurm", "--workflow-profile", str(PROFILES / "slurm"),
                           "--slurm-array-jobs", "simulate")
     print(f"\nsimulate as a SLURM array: {seconds:.1f} s")

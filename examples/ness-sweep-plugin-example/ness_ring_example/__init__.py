@@ -1,0 +1,1 @@
+"""Example plugin model for ness-sweep (docs/adding-a-model.md)."""
