@@ -7,6 +7,7 @@ import base64
 import json
 import re
 import shutil
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -253,3 +254,30 @@ def test_editing_one_study_rebuilds_only_that_study_and_its_report_section(
     for entry in after.values():
         assert all(entry[k] in text for k in ("config_hash", "code_version", "computed"))
     assert before["climate_tiny"]["config_hash"] not in text
+
+    # a description rebuilds that study's section and the page alone, and is shown there
+    dataset_stamp = (tmp_path / "results" / "climate_tiny" / "dataset.nc").stat().st_mtime_ns
+    config["studies"]["climate_tiny"]["description"] = "Three-state cycle, barrier 1.5."
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    planned = snakemake_runner(tmp_path, configfile, "-n")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert set(dry_run_jobs(planned.stdout + planned.stderr)) == {
+        ("report_section", "climate_tiny"), ("summary_report", None), ("all", None)}
+    third = snakemake_runner(tmp_path, configfile, *PROFILE)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert (tmp_path / "results/climate_tiny/dataset.nc").stat().st_mtime_ns == dataset_stamp
+    text = page.read_text()
+    assert '<p class="description">Three-state cycle, barrier 1.5.</p>' in text
+    for href in re.findall(r'href="([^"#][^"]*)"', text):  # datasets and figure PDFs
+        assert (page.parent / href).is_file(), href
+    assert '<a href="../climate_tiny/dataset.nc" download>' in text
+
+    # Snakemake's own report as a zip archive (for reports too large for one file)
+    archive = tmp_path / "report.zip"
+    zipped = snakemake_runner(tmp_path, configfile, "--report", str(archive))
+    assert zipped.returncode == 0, zipped.stderr[-3000:]
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    assert any(n.endswith("report.html") for n in names)
+    assert any(n.endswith("/index.html") for n in names)  # the standalone page inside
+    assert sum(n.endswith(".png") for n in names) >= 3  # the three study figures
