@@ -1,12 +1,17 @@
 """Standalone HTML summary of all studies: config, figures, key numbers, checks, provenance.
 
-The report is one self-contained file (figures embedded as base64 PNG), so it can be mailed
-or archived alone. It is built in two steps, so that editing one study rebuilds only that
-study's part: :func:`write_section` turns one study's dataset and figures into an HTML
-fragment plus a small JSON entry (verdict and provenance: config hash, code version, when
-the dataset was computed), and :func:`assemble_report` joins the fragments and entries of
-every study into the page without opening a dataset or a figure. Checks are recomputed
-from each dataset:
+The report is one self-contained file (figures embedded as base64 PNG) beside ``results/``:
+its download links (each study's ``dataset.nc``, each figure's PDF, each comparison's PDF and
+JSON) are relative paths from the page's directory, so the page works where it was written,
+or mailed with the results directory it points into. It is built in two steps, so that
+editing one study rebuilds only that study's part: :func:`write_section` turns one study's
+dataset and figures into an HTML fragment plus a small JSON entry (verdict and provenance:
+config hash, code version, when the dataset was computed), and :func:`assemble_report`
+joins the fragments and entries of every study, and the comparisons
+(``results/comparisons/NAME.json``, :func:`load_comparison`), into the page without opening a
+dataset or a study figure. This module computes what the page says; the layout is the Jinja
+templates ``ness_core/templates/*.j2`` (autoescaped: config text and names are shown, never
+interpreted as HTML). Checks are recomputed from each dataset:
 
 * entropy production σ ≥ −tol at every point (second law);
 * σ = 0 to tol at the points the model declares equilibrium (``Model.is_equilibrium``:
@@ -23,16 +28,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import jinja2
 import numpy as np
 import xarray as xr
 import yaml
+from docutils.core import publish_parts
 
 from ness_core.chunk_files import atomic_write
 from ness_core.dataset import read_netcdf
@@ -41,15 +48,6 @@ from ness_core.models import get_model
 SIGMA_TOLERANCE = 1e-12
 RESIDUAL_TOLERANCE = 1e-8
 KEY_NUMBERS = ("current", "entropy_production", "gap")
-STYLE = """
-body { font-family: sans-serif; max-width: 70em; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-td, th { border: 1px solid #bbb; padding: 0.2em 0.6em; text-align: left; }
-th { background: #eee; } pre { background: #f6f6f6; padding: 0.6em; }
-.pass { color: #176b2c; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
-.warn { color: #9a6700; font-weight: bold; }
-img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
-"""
 
 
 def _num(x: float) -> str:
@@ -118,32 +116,6 @@ def verdict(checks: Sequence[Mapping[str, Any]]) -> str:
     return "fail" if False in passed else ("warn" if None in passed else "pass")
 
 
-def _table(rows: Sequence[Mapping[str, Any]]) -> str:
-    if not rows:
-        return "<p>(none)</p>"
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = []
-    for row in rows:
-        cells = []
-        for key, value in row.items():
-            if key == "passed":
-                cls = {True: "pass", False: "fail", None: "warn"}[value]
-                text = {"pass": "pass", "fail": "FAIL", "warn": "warning"}[cls]
-                cells.append(f'<td class="{cls}">{text}</td>')
-            else:
-                shown = _num(value) if isinstance(value, float) else str(value)
-                cells.append(f"<td>{html.escape(shown)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def _image(path: str | os.PathLike) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    name = html.escape(Path(path).stem)
-    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}">' \
-           f"<figcaption>{name}</figcaption></figure>"
-
-
 def provenance_summary(ds: xr.Dataset) -> dict[str, str]:
     """Config hash, code version and creation time recorded in a dataset's attrs.
 
@@ -160,52 +132,112 @@ def provenance_summary(ds: xr.Dataset) -> dict[str, str]:
             "computed": str(attrs.get("created", "?"))}
 
 
-def _user_repository(attrs: Mapping[str, Any]) -> str:
-    """``; in repository <commit>[ with uncommitted changes]`` from the dataset's
-    ``user_repository_*`` attrs (:mod:`ness_core.provenance`), or nothing outside a repository."""
+
+def user_repository(attrs: Mapping[str, Any]) -> dict[str, str] | None:
+    """Commit of the user's repository and its state (``""``, ``" with uncommitted changes"``
+    or ``" (changes unknown)"``) from the dataset's ``user_repository_*`` attrs
+    (:mod:`ness_core.provenance`), or ``None`` outside a repository."""
     commit = attrs.get("user_repository_commit")
     if not commit:
-        return ""
-    dirty = {"true": " with uncommitted changes", "unknown": " (changes unknown)"}.get(
+        return None
+    state = {"true": " with uncommitted changes", "unknown": " (changes unknown)"}.get(
         str(attrs.get("user_repository_dirty")), "")
-    return f"; in repository <code>{html.escape(str(commit))}</code>{dirty}"
+    return {"commit": str(commit), "state": state}
+
+
+def without_nulls(value: Any) -> Any:
+    """``value`` with every mapping entry whose value is ``None`` left out, at any depth: the
+    schema fills unset optional keys with ``null`` defaults, which say nothing to a reader."""
+    if isinstance(value, Mapping):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def config_text(spec: Mapping[str, Any]) -> str:
+    """A study's config entry as YAML, without its null defaults and its ``description``
+    (shown above it). The JSON round trip unshares defaults, so YAML shows no anchors."""
+    shown = {k: v for k, v in without_nulls(spec).items() if k != "description"}
+    return yaml.safe_dump(json.loads(json.dumps(shown)), sort_keys=False, allow_unicode=True)
+
+
+def rst_to_html(text: str) -> str:
+    """HTML of a caption written in reStructuredText, as Snakemake's report renders it
+    (docutils); raw HTML and file inclusion are disabled and markup errors are not shown, so
+    the templates insert it unescaped."""
+    settings = {"report_level": 5, "halt_level": 5, "raw_enabled": False,
+                "file_insertion_enabled": False, "_disable_config": True,
+                "math_output": "MathML"}
+    return publish_parts(text, writer="html5", settings_overrides=settings)["fragment"]
+
+
+def figure_caption(template: str, study: str, figure: str, spec: Mapping[str, Any],
+                   caption: str = "") -> str:
+    """A figure's caption in HTML: ``template`` (the Jinja template ``workflow/report/
+    figure.rst``) rendered as the figure rule's caption is in Snakemake's report, with
+    ``snakemake.params.spec`` (the figure's spec), ``snakemake.params.caption`` (the text of
+    its own caption file, or "") and ``snakemake.wildcards.study`` / ``.figure``."""
+    job = SimpleNamespace(params=SimpleNamespace(spec=spec, caption=caption),
+                          wildcards=SimpleNamespace(study=study, figure=figure))
+    return rst_to_html(jinja2.Template(template).render(snakemake=job))
+
+
+def _embedded_png(path: str | os.PathLike) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def _link(target: str | os.PathLike, page_dir: str | os.PathLike) -> str:
+    """``target`` as a relative URL from the page's directory (POSIX separators)."""
+    return Path(os.path.relpath(target, page_dir)).as_posix()
+
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("ness_core", "templates"), autoescape=True,
+    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    keep_trailing_newline=True)
+_TEMPLATES.filters["num"] = lambda x: _num(x) if isinstance(x, float) else str(x)
+
+
+def _render(template: str, **context: Any) -> str:
+    return _TEMPLATES.get_template(template).render(**context)
 
 
 def study_section(name: str, spec: Mapping[str, Any], ds: xr.Dataset,
-                  figures: Sequence[str | os.PathLike],
+                  figures: Sequence[Mapping[str, Any]], dataset_link: str,
                   checks: Sequence[Mapping[str, Any]] | None = None) -> str:
-    """HTML of one study: provenance line, config, key numbers, checks, figures, provenance."""
-    dims = ", ".join(f"{d} = {n}" for d, n in ds.sizes.items())
-    provenance = [{"attribute": k, "value": v} for k, v in ds.attrs.items()]
+    """HTML of one study (template ``section.html.j2``): description, provenance line,
+    download links, config, key numbers, checks, figures with captions, dataset attrs.
+
+    ``figures``: ``{name, png, pdf, caption}`` each (``png`` a file to embed, ``pdf`` a link
+    or None, ``caption`` HTML); ``dataset_link``: the dataset's URL from the page.
+    """
     checks = consistency_checks(ds) if checks is None else checks
-    outcome = verdict(checks)
-    made = provenance_summary(ds)
-    parts = [
-        f'<section id="{html.escape(name)}">',
-        f'<h2>{html.escape(name)} <span class="{outcome}">[{outcome}]</span></h2>',
-        f"<p>model <b>{html.escape(ds.attrs.get('model', '?'))}</b>; dims: {dims}</p>",
-        f"<p>config hash <code>{html.escape(made['config_hash'])}</code>; code "
-        f"{html.escape(made['code_version'])}; computed {html.escape(made['computed'])}"
-        f"{_user_repository(ds.attrs)}</p>",
-        "<h3>Config</h3>",
-        f"<pre>{html.escape(yaml.safe_dump(json.loads(json.dumps(spec)), sort_keys=False))}"
-        "</pre>",  # the JSON round trip unshares defaults, so YAML shows no anchors
-        "<h3>Key numbers</h3>", _table(key_numbers(ds)),
-        "<h3>Consistency checks</h3>", _table(checks),
-        "<h3>Figures</h3>", *(_image(f) for f in figures if Path(f).suffix == ".png"),
-        "<h3>Provenance</h3>", _table(provenance),
-        "</section>",
-    ]
-    return "\n".join(parts)
+    description = str(spec.get("description") or "").strip()
+    shown = [{"name": f["name"], "image": _embedded_png(f["png"]), "pdf": f.get("pdf"),
+              "caption": f.get("caption") or ""} for f in figures]
+    return _render(
+        "section.html.j2", name=name, verdict=verdict(checks),
+        description=[p for p in description.split("\n\n") if p.strip()],
+        model=ds.attrs.get("model", "?"),
+        dims=", ".join(f"{d} = {n}" for d, n in ds.sizes.items()),
+        made=provenance_summary(ds), repository=user_repository(ds.attrs),
+        dataset_link=dataset_link, config=config_text(spec), key_numbers=key_numbers(ds),
+        checks=checks, figures=shown, attributes=dict(ds.attrs))
 
 
 def write_section(name: str, spec: Mapping[str, Any], dataset_path: str | os.PathLike,
                   figures: Sequence[str | os.PathLike], html_path: str | os.PathLike,
-                  entry_path: str | os.PathLike) -> dict[str, Any]:
+                  entry_path: str | os.PathLike, *, page_dir: str | os.PathLike,
+                  captions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Write one study's report section (HTML fragment) and its index entry (JSON).
 
-    The entry holds what :func:`assemble_report` lists per study: name, model, number of
-    points, verdict, config hash, code version and when the dataset was computed.
+    ``figures`` are the study's figure PNGs (embedded; a PDF beside one is linked);
+    ``page_dir`` is the directory of the page the section goes into, from which the links to
+    the dataset and the PDFs are relative; ``captions`` maps figure names (the PNGs' stems)
+    to caption HTML (:func:`figure_caption`). The entry holds what :func:`assemble_report`
+    lists per study: name, model, number of points, verdict, config hash, code version and
+    when the dataset was computed.
     """
     ds = read_netcdf(dataset_path)
     checks = consistency_checks(ds)
@@ -213,27 +245,37 @@ def write_section(name: str, spec: Mapping[str, Any], dataset_path: str | os.Pat
     entry = {"study": name, "model": ds.attrs.get("model", "?"),
              "points": int(np.prod([ds.sizes[a] for a in axes])) if axes else 1,
              "verdict": verdict(checks), **provenance_summary(ds)}
-    write_report(study_section(name, spec, ds, figures, checks), html_path)
+    shown = []
+    for png in map(Path, figures):
+        pdf = png.with_suffix(".pdf")
+        shown.append({"name": png.stem, "png": png, "caption": (captions or {}).get(png.stem),
+                      "pdf": _link(pdf, page_dir) if pdf.is_file() else None})
+    write_report(study_section(name, spec, ds, shown, _link(dataset_path, page_dir), checks),
+                 html_path)
     write_report(json.dumps(entry, indent=1), entry_path)
     return entry
 
 
-def assemble_report(entries: Sequence[Mapping[str, Any]], sections: Sequence[str]) -> str:
-    """The whole page from the studies' index entries and HTML sections (in config order)."""
-    rows = "".join(
-        f'<tr><td><a href="#{html.escape(e["study"])}">{html.escape(e["study"])}</a></td>'
-        f'<td>{html.escape(e["model"])}</td><td>{e["points"]}</td>'
-        f'<td class="{e["verdict"]}">{e["verdict"]}</td>'
-        f'<td><code>{html.escape(e["config_hash"])}</code></td>'
-        f'<td>{html.escape(e["code_version"])}</td><td>{html.escape(e["computed"])}</td></tr>'
-        for e in entries)
-    head = ("<tr><th>study</th><th>model</th><th>points</th><th>checks</th>"
-            "<th>config hash</th><th>code version</th><th>computed</th></tr>")
+def load_comparison(json_path: str | os.PathLike, png_path: str | os.PathLike,
+                    page_dir: str | os.PathLike) -> dict[str, Any]:
+    """One comparison for the page: its JSON (``name``, ``x``, ``y``, ``curves`` with per
+    curve ``study``, ``label``, ``reference_label``, ``n_compared`` and
+    ``max_relative_deviation``, null without a reference), its PNG embedded, and links to
+    the JSON and to the PDF beside the PNG (None if there is none)."""
+    data = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    pdf = Path(png_path).with_suffix(".pdf")
+    return {**data, "image": _embedded_png(png_path), "json_link": _link(json_path, page_dir),
+            "pdf_link": _link(pdf, page_dir) if pdf.is_file() else None}
+
+
+def assemble_report(entries: Sequence[Mapping[str, Any]], sections: Sequence[str],
+                    comparisons: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The whole page (template ``page.html.j2``): contents sidebar, a table of the studies'
+    index entries, the comparisons (:func:`load_comparison`) with their deviation tables,
+    then the studies' HTML sections (in config order)."""
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ness-sweep report"
-            f"</title><style>{STYLE}</style></head><body><h1>ness-sweep report</h1>"
-            f"<p>Assembled {created} from {len(entries)} study sections.</p>"
-            f"<table>{head}{rows}</table>\n" + "\n".join(sections) + "</body></html>")
+    return _render("page.html.j2", entries=entries, sections=sections,
+                   comparisons=comparisons, created=created)
 
 
 def write_report(text: str, path: str | os.PathLike) -> None:

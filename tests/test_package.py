@@ -124,6 +124,14 @@ def test_wheel_runs_ness_plan_and_point_outside_the_checkout(installed):
     assert version == f"ness-sweep {stamped}"
 
 
+def test_wheel_ships_the_report_templates(installed):
+    bin_dir, elsewhere = installed
+    page = _python(bin_dir, "from ness_core import report; print(report.assemble_report("
+                            "[], ['<section>one</section>']))", elsewhere)
+    assert page.startswith("<!DOCTYPE html>") and "<section>one</section>" in page
+    assert "nav#contents" in page  # the stylesheet, a template of its own
+
+
 def test_ness_run_from_a_wheel_says_it_needs_the_checkout_in_one_line(installed):
     bin_dir, elsewhere = installed
     res = _run(bin_dir / "ness", "run", "small.yaml", cwd=elsewhere, env=_env(), check=False)

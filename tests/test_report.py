@@ -3,9 +3,11 @@ per-study sections that an edit of one study rebuilds alone (real snakemake runs
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from ness_core import dataset
+from ness_core import dataset, report
 from ness_core.report import assemble_report, consistency_checks, verdict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,12 +79,112 @@ def test_assembled_page_lists_every_study_with_its_provenance_in_config_order():
                 "computed": f"time-{name}"} for name in ("b_study", "a_study")]
     sections = [f'<section id="{e["study"]}">body of {e["study"]}</section>' for e in entries]
     page = assemble_report(entries, sections)
-    rows = re.findall(r"<tr><td><a href=\"#(\w+)\">.*?</tr>", page)
+    rows = re.findall(r"<tr><td><a href=\"#study-(\w+)\">.*?</tr>", page)
     assert rows == ["b_study", "a_study"]
     for e in entries:
-        row = re.search(rf'<tr><td><a href="#{e["study"]}">.*?</tr>', page).group(0)
+        row = re.search(rf'<tr><td><a href="#study-{e["study"]}">.*?</tr>', page).group(0)
         assert all(e[k] in row for k in ("config_hash", "code_version", "computed"))
     assert page.index("body of b_study") < page.index("body of a_study")
+
+
+PNG_1x1 = bytes.fromhex(  # a valid 1×1 PNG, to embed
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf000000030101005f8c0f8d0000000049454e44ae426082")
+
+
+def written_section(tmp_path, spec, captions=None):
+    """The section of a climate study whose files sit as the workflow writes them."""
+    results = tmp_path / "results"
+    (results / "climate_x" / "figures").mkdir(parents=True)
+    (results / "report" / "sections").mkdir(parents=True)
+    ds = climate_dataset([0.0, 0.5, 3.0])
+    ds.attrs["created"] = "2026-01-01T00:00:00+00:00"
+    dataset.write_netcdf(ds, results / "climate_x" / "dataset.nc")
+    png = results / "climate_x" / "figures" / "line_current_vs_drive.png"
+    png.write_bytes(PNG_1x1)
+    png.with_suffix(".pdf").write_bytes(b"%PDF-1.4\n")
+    html = results / "report" / "sections" / "climate_x.html"
+    report.write_section("climate_x", spec, results / "climate_x" / "dataset.nc", [png],
+                         html, html.with_suffix(".json"), page_dir=results / "report",
+                         captions=captions)
+    return results, html.read_text(encoding="utf-8")
+
+
+def links(page: str) -> list[str]:
+    return re.findall(r'href="([^"#][^"]*)"', page)
+
+
+def test_section_shows_the_description_and_links_to_the_dataset_and_figure_pdf(tmp_path):
+    spec = {"model": "climate", "description": "Cycle W→C→I driven <b>out</b> of balance."
+            "\n\nSecond paragraph.", "sweep": {"drive": [0.0, 1.0, 2.0]}, "chunk_size": None,
+            "figures": [{"kind": "line", "x": "drive", "y": ["current"], "hue": None}]}
+    results, section = written_section(tmp_path, spec)
+    paragraphs = re.findall(r'<p class="description">(.*?)</p>', section)
+    assert paragraphs == ["Cycle W→C→I driven &lt;b&gt;out&lt;/b&gt; of balance.",
+                          "Second paragraph."]  # shown, escaped, before the config
+    assert section.index("description") < section.index("<h3>Config</h3>")
+    # every relative link resolves, from results/report/ (the page's directory), to a file
+    hrefs = links(section)
+    assert "../climate_x/dataset.nc" in hrefs
+    assert "../climate_x/figures/line_current_vs_drive.pdf" in hrefs
+    for href in hrefs:
+        assert (results / "report" / href).is_file(), href
+    config = yaml.safe_load(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1))
+    assert config == {"model": "climate", "sweep": {"drive": [0.0, 1.0, 2.0]},
+                      "figures": [{"kind": "line", "x": "drive", "y": ["current"]}]}
+
+
+def test_figure_caption_renders_the_workflow_template_and_the_own_caption_file(tmp_path):
+    template = (REPO / "workflow" / "report" / "figure.rst").read_text()
+    own = (REPO / "workflow" / "report" / "wire_chimera.rst").read_text()
+    caption = report.figure_caption(template, "climate_x", "line_current_vs_drive",
+                                    {"kind": "line"}, own)
+    assert '<span class="docutils literal">line</span> figure' in caption
+    assert "results/climate_x/dataset.nc" in caption
+    assert "two-temperature chimera" in caption
+    _, section = written_section(tmp_path, {"model": "climate", "sweep": {}},
+                                 {"line_current_vs_drive": caption})
+    figcaption = re.search(r"<figcaption>(.*?)</figcaption>", section, re.S).group(1)
+    assert "two-temperature chimera" in figcaption and "&lt;span" not in figcaption
+
+
+def test_caption_markup_is_rendered_but_raw_html_is_not(tmp_path):
+    html = report.rst_to_html("``x`` and *y*\n\n.. raw:: html\n\n   <script>alert(1)</script>\n")
+    assert "<em>y</em>" in html and "<script" not in html
+
+
+def test_page_has_a_comparisons_section_with_the_deviation_table(tmp_path):
+    comparisons = tmp_path / "results" / "comparisons"
+    comparisons.mkdir(parents=True)
+    data = {"name": "gap_scaling", "x": "L", "y": "gap", "curves": [
+        {"study": "asep_gap", "label": "exact", "reference_label": "KPZ L^-3/2",
+         "n_compared": 11, "max_relative_deviation": 0.0123},
+        {"study": "asep_other", "label": "mean field", "reference_label": None,
+         "n_compared": 0, "max_relative_deviation": None}]}
+    (comparisons / "gap_scaling.json").write_text(json.dumps(data))
+    (comparisons / "gap_scaling.png").write_bytes(PNG_1x1)
+    (comparisons / "gap_scaling.pdf").write_bytes(b"%PDF-1.4\n")
+    loaded = report.load_comparison(comparisons / "gap_scaling.json",
+                                    comparisons / "gap_scaling.png", tmp_path / "results/report")
+    entry = {"study": "asep_gap", "model": "asep", "points": 11, "verdict": "pass",
+             "config_hash": "h", "code_version": "c", "computed": "t"}
+    page = assemble_report([entry], ['<section id="study-asep_gap"></section>'], [loaded])
+    block = re.search(r'<section id="comparisons">(.*?)</section>', page, re.S).group(1)
+    rows = re.findall(r"<tr><td>(.*?)</tr>", block)
+    cells = [re.sub(r"<[^>]+>", "|", row).split("|") for row in rows]
+    cells = [[c for c in row if c] for row in cells]
+    assert cells == [["asep_gap", "exact", "KPZ L^-3/2", "11", "0.0123"],
+                     ["asep_other", "mean field", "—", "0", "—"]]
+    assert "data:image/png;base64," + base64.b64encode(PNG_1x1).decode() in block
+    assert set(links(block)) == {"../comparisons/gap_scaling.pdf",
+                                 "../comparisons/gap_scaling.json"}
+    assert 'href="#comparison-gap_scaling"' in page  # in the contents sidebar
+    assert "Comparisons" not in assemble_report([entry], [])  # no section without any
+
+
+def test_nulls_are_left_out_of_a_shown_config_at_any_depth():
+    spec = {"a": None, "b": {"c": None, "d": 0}, "e": [{"f": None, "g": False}], "h": []}
+    assert report.without_nulls(spec) == {"b": {"d": 0}, "e": [{"g": False}], "h": []}
 
 
 def dry_run_jobs(output: str) -> list[tuple[str, str | None]]:
@@ -152,3 +254,30 @@ def test_editing_one_study_rebuilds_only_that_study_and_its_report_section(
     for entry in after.values():
         assert all(entry[k] in text for k in ("config_hash", "code_version", "computed"))
     assert before["climate_tiny"]["config_hash"] not in text
+
+    # a description rebuilds that study's section and the page alone, and is shown there
+    dataset_stamp = (tmp_path / "results" / "climate_tiny" / "dataset.nc").stat().st_mtime_ns
+    config["studies"]["climate_tiny"]["description"] = "Three-state cycle, barrier 1.5."
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    planned = snakemake_runner(tmp_path, configfile, "-n")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert set(dry_run_jobs(planned.stdout + planned.stderr)) == {
+        ("report_section", "climate_tiny"), ("summary_report", None), ("all", None)}
+    third = snakemake_runner(tmp_path, configfile, *PROFILE)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert (tmp_path / "results/climate_tiny/dataset.nc").stat().st_mtime_ns == dataset_stamp
+    text = page.read_text()
+    assert '<p class="description">Three-state cycle, barrier 1.5.</p>' in text
+    for href in re.findall(r'href="([^"#][^"]*)"', text):  # datasets and figure PDFs
+        assert (page.parent / href).is_file(), href
+    assert '<a href="../climate_tiny/dataset.nc" download>' in text
+
+    # Snakemake's own report as a zip archive (for reports too large for one file)
+    archive = tmp_path / "report.zip"
+    zipped = snakemake_runner(tmp_path, configfile, "--report", str(archive))
+    assert zipped.returncode == 0, zipped.stderr[-3000:]
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    assert any(n.endswith("report.html") for n in names)
+    assert any(n.endswith("/index.html") for n in names)  # the standalone page inside
+    assert sum(n.endswith(".png") for n in names) >= 3  # the three study figures

@@ -21,7 +21,7 @@ rule comparison:
     params:
         spec=lambda wildcards: COMPARISONS[wildcards.comparison],
         caption=lambda wildcards: "\n".join(
-            configs.caption_file(name, REPORT_DIR).read_text()
+            configs.caption_file(name, CAPTIONS).read_text()
             for name in [COMPARISONS[wildcards.comparison].get("caption")]
             if name
         ),

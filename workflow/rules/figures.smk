@@ -5,6 +5,12 @@
 # figure.rst in the Snakemake report. CAPTIONS (common.smk) is workflow/report/.
 
 
+def figure_caption(study, figure):
+    """The text of the figure's own caption file, or "" (also the standalone report's)."""
+    name = FIGURES[study][figure].get("caption")
+    return configs.caption_file(name, CAPTIONS).read_text() if name else ""
+
+
 rule figure:
     input:
         "results/{study}/dataset.nc",
@@ -18,11 +24,7 @@ rule figure:
         pdf="results/{study}/figures/{figure}.pdf",
     params:
         spec=lambda wildcards: FIGURES[wildcards.study][wildcards.figure],
-        caption=lambda wildcards: "\n".join(
-            configs.caption_file(name, CAPTIONS).read_text()
-            for name in [FIGURES[wildcards.study][wildcards.figure].get("caption")]
-            if name
-        ),
+        caption=lambda wildcards: figure_caption(wildcards.study, wildcards.figure),
     log:
         "results/logs/figures/{study}/{figure}.log",
     conda:

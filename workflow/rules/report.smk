@@ -1,22 +1,38 @@
 # The standalone report: one section per study, rebuilt only from that study's dataset,
-# figures and config entry; the page is then assembled from the sections without reading
-# any dataset or figure, so editing one study redoes one section and a cheap assembly.
+# figures and config entry; the page is then assembled from the sections (and the
+# comparisons' JSON and PNG, if the config has comparisons) without reading any dataset or
+# study figure, so editing one study, or only its description, redoes one section and a
+# cheap assembly.
 
 
 localrules:
     summary_report,
 
 
+def report_comparisons(ext):
+    """results/comparisons/NAME.ext of every comparison of the config (none without one)."""
+    return expand("results/comparisons/{name}.{ext}", name=config.get("comparisons") or {},
+                  ext=ext)
+
+
 rule report_section:
     input:
         dataset="results/{study}/dataset.nc",
         figures=lambda wildcards: figure_files(wildcards.study, "png"),
+        pdfs=lambda wildcards: figure_files(wildcards.study, "pdf"),  # linked, not read
     output:
         html="results/report/sections/{study}.html",
         entry="results/report/sections/{study}.json",
     params:
         # this study's config entry alone: editing another study leaves the section alone
         spec=lambda wildcards: config["studies"][wildcards.study],
+        # figure captions as in Snakemake's report: figure.rst and each figure's own file
+        caption_template=lambda wildcards: (CAPTIONS / "figure.rst").read_text(),
+        figures=lambda wildcards: FIGURES[wildcards.study],
+        captions=lambda wildcards: {
+            figure: figure_caption(wildcards.study, figure)
+            for figure in FIGURES[wildcards.study]
+        },
     log:
         "results/logs/report/{study}.log",
     conda:
@@ -29,6 +45,9 @@ rule summary_report:
     input:
         sections=expand("results/report/sections/{study}.html", study=STUDIES),
         entries=expand("results/report/sections/{study}.json", study=STUDIES),
+        comparisons=report_comparisons("json"),
+        comparison_figures=report_comparisons("png"),
+        comparison_pdfs=report_comparisons("pdf"),  # linked, not read
     output:
         report(
             "results/report/index.html",

@@ -1,20 +1,28 @@
 """Write one study's section of the standalone report and its index entry.
 
-Snakemake ``script:`` of rule ``report_section``: the study's config entry, key numbers,
-consistency checks, figures (embedded) and provenance from its dataset, built by
-:func:`ness_core.report.write_section`. Both outputs are written atomically.
+Snakemake ``script:`` of rule ``report_section``: the study's description, config entry,
+key numbers, consistency checks, figures (embedded, with their captions and links to their
+PDFs), a link to its dataset and provenance, built by :func:`ness_core.report.write_section`.
+Both outputs are written atomically.
 """
 
 import logging
+from pathlib import Path
 
 from ness_core import job, report
 
 
 def main(snakemake) -> None:
-    study = snakemake.wildcards.study
-    entry = report.write_section(study, snakemake.params.spec, snakemake.input.dataset,
+    study, params = snakemake.wildcards.study, snakemake.params
+    captions = {name: report.figure_caption(params.caption_template, study, name, spec,
+                                            params.captions[name])
+                for name, spec in params.figures.items()}
+    # the page, results/report/index.html, is the directory above sections/
+    entry = report.write_section(study, params.spec, snakemake.input.dataset,
                                  list(snakemake.input.figures), snakemake.output.html,
-                                 snakemake.output.entry)
+                                 snakemake.output.entry,
+                                 page_dir=Path(snakemake.output.html).parent.parent,
+                                 captions=captions)
     logging.info("section of study %s: %s, config hash %s, computed %s", study,
                  entry["verdict"], entry["config_hash"], entry["computed"])
 
