@@ -139,7 +139,7 @@ class Xxz(Model):
     dimension_lengths = {"site": "L"}
     parameters = (
         Parameter("L", 6, "1", f"number of spins (memory limit L <= {MAX_SITES})", kind=int,
-                  low=2),
+                  low=2, symbol=r"$L$"),
         Parameter("drive", 0.5, "1", "boundary driving μ (bath polarisations ±μ)", low=-1.0,
                   high=1.0, axis="drive", symbol=r"$\mu$"),
         Parameter("anisotropy", 0.5, "energy", "anisotropy Δ_z of the σᶻσᶻ coupling",
