@@ -12,7 +12,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install lock run report test test-cluster lint clean
+.PHONY: install lock run papers report test test-cluster lint clean
 
 # The pinned packages, then ness_core itself (editable, built with the pinned setuptools
 # and setuptools-scm, which stamps the version from git).
@@ -39,6 +39,12 @@ lock: $(UV)
 run: install
 	$(BIN)/snakemake --cores $(CORES) $(PROFILE)
 	$(BIN)/snakemake --cores $(CORES) $(PROFILE) --report results/report.html
+
+# Every paper config at once (their studies and comparisons have distinct names).
+papers: install
+	$(BIN)/snakemake --cores $(CORES) $(PROFILE) --configfile config/papers/*.yaml
+	$(BIN)/snakemake --cores $(CORES) $(PROFILE) --configfile config/papers/*.yaml \
+	    --report results/papers.html
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15

@@ -11,10 +11,14 @@ QuTiP: ``qutip.steadystate(H, c_ops)`` (default direct sparse solve) plus
 ``scipy.sparse.linalg.eigs`` in shift-invert mode near 0 on ``qutip.liouvillian(H, c_ops)``.
 ness_core: the models' own pipelines (kerr: SuperLU of the bordered Liouvillian in real
 Hermitian coordinates and METIS nested-dissection order, reused for shift-invert Arnoldi;
-xxz: the U(1) charge blocks q = 0 … L, each factorised the same way, q = 0 in real
-coordinates). Both residuals are ‖L vec ρ‖₂ on the
-full Liouvillian. Set OPENBLAS_NUM_THREADS=1 on a shared machine: threaded BLAS inside
-SuperLU slows both sides by 10-100× when the cores are busy.
+xxz: the U(1) charge blocks q = 0 … L, q = 0 split into the reflection × spin-flip sectors
+𝒫 = ±1, every block factorised the same way in real coordinates). Both residuals are
+‖L vec ρ‖₂ on the full Liouvillian.
+
+``factor s`` is one factorisation (METIS ordering + SuperLU) of every block ours uses, timed
+on freshly assembled blocks (best of ``--repeat``); ``units`` = ours ÷ that, the distance to
+the limit of a method that must factorise each block once. Set OPENBLAS_NUM_THREADS=1 on a
+shared machine: threaded BLAS inside SuperLU slows both sides by 10-100× when the cores are busy.
 """
 
 from __future__ import annotations
@@ -28,13 +32,8 @@ import qutip
 import scipy.sparse.linalg as spla
 
 from ness_core.models.kerr import kerr_liouvillian, kerr_operators
-from ness_core.models.xxz import block_solver, charge_block, xxz_operators
-from ness_core.solvers.lindblad import (
-    Liouvillian,
-    charge_sectors,
-    spectral_gap,
-    steady_state,
-)
+from ness_core.models.xxz import block_solver, xxz_blocks, xxz_operators
+from ness_core.solvers.lindblad import Liouvillian, spectral_gap, steady_state
 
 KERR = {"drive": 1.5, "detuning": 3.0, "U0": 1.0, "kappa": 1.0, "N": 1.0, "temperature": 0.0,
         "omega0": 1.0}
@@ -57,7 +56,8 @@ def run_qutip(hamiltonian, jumps, dims) -> tuple[float, float, float]:
 
 def run_ours(hamiltonian, jumps, blocks, solvers,
              with_gap: bool = True) -> tuple[float, float, float, str, int]:
-    """Seconds, residual (full Liouvillian), gap, methods and steady-state block size."""
+    """Seconds, residual (full Liouvillian), gap, methods and the steady-state block's
+    number of coordinates."""
     start = time.perf_counter()
     liouvillians = blocks()
     state = steady_state(liouvillians[0], method=solvers[0])
@@ -67,7 +67,18 @@ def run_ours(hamiltonian, jumps, blocks, solvers,
     vec = state.rho.ravel(order="F")[full.elements]
     return (elapsed, float(np.linalg.norm(full.matrix @ vec)),
             min((g.gap for g in gaps), default=math.nan),
-            f"{state.method}+{'/'.join(sorted(set(solvers)))}", liouvillians[0].size)
+            f"{state.method}+{'/'.join(sorted(set(solvers)))}",
+            liouvillians[0].coordinates(state.method))
+
+
+def run_factor(blocks, solvers) -> tuple[float]:
+    """Seconds of one factorisation of every block (bordered where the trace lives)."""
+    liouvillians = blocks()
+    start = time.perf_counter()
+    for liou, solver in zip(liouvillians, solvers, strict=True):
+        if solver == "direct" and liou.size > 100:  # smaller blocks are dense
+            liou.factor("bordered" if liou.holds_trace(solver) else "plain", solver)
+    return (time.perf_counter() - start,)
 
 
 def kerr_case(cutoff: int):
@@ -82,12 +93,9 @@ def kerr_case(cutoff: int):
 def xxz_case(length: int, gap: bool = True):
     hamiltonian, baths = xxz_operators({**XXZ, "L": length})
     jumps = [j for bath in baths for j in bath]
-    up = np.array([length - bin(a).count("1") for a in range(2**length)])
-    sectors = charge_sectors(up)
-    qs = range(length + 1) if gap else range(1)
 
     def blocks():
-        return [charge_block(hamiltonian, jumps, sectors, q, up) for q in qs]
+        return xxz_blocks(hamiltonian, jumps, length, "all" if gap else "none")
 
     solvers = [block_solver(b) for b in blocks()]  # the model's choice, built untimed
     return hamiltonian, jumps, blocks, solvers, [2] * length
@@ -112,6 +120,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per side (best kept)")
     args = parser.parse_args()
     header = (f"{'case':<14}{'dim(rho)':>9}{'block':>9}{'qutip s':>10}{'ours s':>9}{'ratio':>7}"
+              f"{'factor s':>9}{'units':>6}"
               f"{'res qutip':>11}{'res ours':>10}{'gap qutip':>11}{'gap ours':>10}  method")
     print(header)
     cases = [(f"kerr Nc={n}", kerr_case(n)) for n in (80, 140, 200)]
@@ -120,8 +129,10 @@ def main() -> None:
     for name, (h, jumps, blocks, solvers, dims) in cases:
         tq, rq, gq = best_of(args.repeat, run_qutip, h, jumps, dims)
         to, ro, go, how, size = best_of(args.repeat, run_ours, h, jumps, blocks, solvers)
-        print(f"{name:<14}{h.shape[0] ** 2:>9}{size:>9}{tq:>10.2f}{to:>9.2f}"
-              f"{tq / to:>7.1f}{rq:>11.1e}{ro:>10.1e}{gq:>11.6f}{go:>10.6f}  {how}", flush=True)
+        (tf,) = best_of(args.repeat, run_factor, blocks, solvers)
+        print(f"{name:<14}{h.shape[0] ** 2:>9}{size:>9}{tq:>10.3f}{to:>9.3f}"
+              f"{tq / to:>7.1f}{tf:>9.3f}{to / tf:>6.1f}"
+              f"{rq:>11.1e}{ro:>10.1e}{gq:>11.6f}{go:>10.6f}  {how}", flush=True)
     if args.xxz_large:
         h, jumps, blocks, solvers, _ = xxz_case(10, gap=False)
         to, ro, go, how, size = run_ours(h, jumps, blocks, solvers, with_gap=False)

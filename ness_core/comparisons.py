@@ -54,6 +54,7 @@ def check_comparisons(comparisons: Mapping[str, Any], studies: Mapping[str, Stud
     dimension), axes left free, repeated labels, a ``caption`` file not found (in the
     working directory, else ``captions``), and unreadable reference files or columns.
     """
+    from ness_core import figures
     from ness_core.configs import caption_file
 
     for name, spec in comparisons.items():
@@ -65,6 +66,7 @@ def check_comparisons(comparisons: Mapping[str, Any], studies: Mapping[str, Stud
             if text in labels[:i]:
                 raise ConfigError(f"{where}, curves[{i}] 'label': {text!r} is already the "
                                   f"label of curves[{labels.index(text)}]; set distinct labels")
+        figures.check_style(spec.get("style"), where)
         if spec.get("caption") and (captions is None
                                     or caption_file(spec["caption"], captions) is None):
             raise ConfigError(f"{where} 'caption': no file {spec['caption']!r} in the working "
@@ -116,8 +118,37 @@ def _check_curve(spec: Mapping[str, Any], curve: Mapping[str, Any],
             raise ConfigError(f"{where} 'select': study '{study.name}' has {key!r} besides x; "
                               f"fix it, e.g. select: {{{key}: "
                               f"{study.axes[key][0] if key in study.axes else 1}}}")
+    if spec.get("fit") and x in study.axes:
+        inside = [v for v in study.axes[x] if v > 0 and _in_fit_range(spec, v)]
+        if len(inside) < 3:
+            raise ConfigError(f"{where} 'fit': a power-law fit needs at least three values "
+                              f"x > 0 within fit_min .. fit_max; study '{study.name}' has "
+                              f"{len(inside)} ({x}: {study.axes[x]})")
     if curve.get("reference"):
         read_reference(curve["reference"], where=f"{where}, reference")
+
+
+def _in_fit_range(spec: Mapping[str, Any], x: float) -> bool:
+    low, high = spec.get("fit_min"), spec.get("fit_max")
+    return (low is None or x >= low) and (high is None or x <= high)
+
+
+def power_law_fit(spec: Mapping[str, Any], xs: np.ndarray, ys: np.ndarray
+                  ) -> dict[str, Any]:
+    """The ``fit: power_law`` entry of a curve: z, its standard error and c of the
+    least-squares fit log y = log c + z log x over the points with x, y > 0 inside
+    ``fit_min`` .. ``fit_max`` (:func:`ness_core.plots.fit_power_law`), and their number;
+    ``None`` values when fewer than three such points are finite."""
+    from ness_core.plots import fit_power_law
+
+    mask = np.array([_in_fit_range(spec, v) for v in xs], dtype=bool)
+    mask &= np.isfinite(ys) & (ys > 0) & (xs > 0)
+    if mask.sum() < 3:
+        return {"fitted_exponent": None, "fitted_exponent_stderr": None,
+                "fitted_prefactor": None, "fit_points": int(mask.sum())}
+    z, err, c = fit_power_law(xs[mask], ys[mask])
+    return {"fitted_exponent": z, "fitted_exponent_stderr": err, "fitted_prefactor": c,
+            "fit_points": int(mask.sum())}
 
 
 def read_reference(ref: Mapping[str, Any], where: str = "reference"
@@ -247,9 +278,11 @@ def summarize(name: str, spec: Mapping[str, Any], datasets: Mapping[str, Any]
     for curve in spec["curves"]:
         entry = {"study": curve["study"], "label": curve_label(curve),
                  "reference_label": reference_label(curve)}
+        xs, ys = select_curve(datasets[curve["study"]], spec["x"], spec["y"],
+                              curve.get("select") or {})
+        if spec.get("fit") == "power_law":
+            entry.update(power_law_fit(spec, xs, ys))
         if curve.get("reference"):
-            xs, ys = select_curve(datasets[curve["study"]], spec["x"], spec["y"],
-                                  curve.get("select") or {})
             entry.update(deviation(xs, ys, *read_reference(curve["reference"])))
         else:
             entry.update({"n_compared": 0, "max_relative_deviation": None,
@@ -271,36 +304,60 @@ def describe(comparisons: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def draw(name: str, spec: Mapping[str, Any], datasets: Mapping[str, Any],
          summary: Mapping[str, Any], outputs: list[str | Path]) -> None:
-    """Draw comparison ``name``: one line per curve, its reference as markers in the same
-    colour, each labelled with its largest relative deviation; save to every output."""
+    """Draw comparison ``name``: one line per curve (its power-law fit dashed with ``fit``),
+    its reference as markers in the same colour, each labelled with its largest relative
+    deviation; in the figure-level style of the spec (``size``, ``style``, ``labels``,
+    ``title``, ``dpi``, as :mod:`ness_core.plots` draws study figures); save to every
+    output with deterministic bytes."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib import ticker
 
     from ness_core import plots
 
-    sns.set_theme(style="ticks", context="paper")
-    fig, ax = plt.subplots(figsize=tuple(spec["size"]), layout="constrained")
-    colors = sns.color_palette("colorblind", len(spec["curves"]))
-    first = datasets[spec["curves"][0]["study"]]
-    for curve, entry, color in zip(spec["curves"], summary["curves"], colors, strict=True):
-        xs, ys = select_curve(datasets[curve["study"]], spec["x"], spec["y"],
-                              curve.get("select") or {})
-        ax.plot(xs, ys, "-", color=color, linewidth=1.5, label=entry["label"])
-        if curve.get("reference"):
-            ref_x, ref_y = read_reference(curve["reference"])
-            dev = entry["max_relative_deviation"]
-            shown = "" if dev is None else f" (max rel. dev. {dev:.2g})"
-            ax.plot(ref_x, ref_y, "o", color=color, markersize=5, markerfacecolor="none",
-                    label=entry["reference_label"] + shown)
-    ax.set(xlabel=plots.label(first[spec["x"]]), ylabel=plots.label(first[spec["y"]]),
-           title=spec.get("title") or name)
-    if spec["logx"]:
-        ax.set_xscale("log")
-    if spec["logy"]:
-        ax.set_yscale("log")
-    ax.legend(fontsize="small")
-    for path in outputs:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
+    with plots.apply_style(spec):
+        fig, ax = plt.subplots(figsize=plots.figure_size(spec), layout="constrained")
+        colors = sns.color_palette("colorblind", len(spec["curves"]))
+        first = datasets[spec["curves"][0]["study"]]
+        for curve, entry, color in zip(spec["curves"], summary["curves"], colors, strict=True):
+            xs, ys = select_curve(datasets[curve["study"]], spec["x"], spec["y"],
+                                  curve.get("select") or {})
+            fitted = entry.get("fitted_exponent")
+            shown = "" if fitted is None else (
+                f", z = {fitted:.3f} ± {entry['fitted_exponent_stderr']:.2g}")
+            ax.plot(xs, ys, "-" if fitted is None else "o-", color=color, linewidth=1.5,
+                    markersize=3, label=entry["label"] + shown)
+            if fitted is not None:
+                inside = [v for v in xs if v > 0 and _in_fit_range(spec, v)]
+                grid = np.geomspace(min(inside), max(inside), 50)
+                ax.plot(grid, entry["fitted_prefactor"] * grid**fitted, "--", color=color,
+                        linewidth=0.9)
+            if curve.get("reference"):
+                ref_x, ref_y = read_reference(curve["reference"])
+                dev = entry["max_relative_deviation"]
+                shown = "" if dev is None else f" (max rel. dev. {dev:.2g})"
+                ax.plot(ref_x, ref_y, "o", color=color, markersize=5, markerfacecolor="none",
+                        label=entry["reference_label"] + shown)
+        labels = spec.get("labels") or "long"
+        model = plots.dataset_model(first)
+        ax.set(xlabel=plots.axis_label(first[spec["x"]], labels, model),
+               ylabel=plots.axis_label(first[spec["y"]], labels, model))
+        if spec.get("title"):
+            ax.set_title(spec["title"])
+        if spec["logx"]:
+            ax.set_xscale("log")
+        if spec["logy"]:
+            ax.set_yscale("log")
+        for axis, log in ((ax.xaxis, spec["logx"]), (ax.yaxis, spec["logy"])):
+            plots.plain_ticks(axis, log)
+        if spec["logx"] and np.issubdtype(first[spec["x"]].dtype, np.integer):
+            ticks = sorted({int(v) for c in spec["curves"]
+                            for v in datasets[c["study"]][spec["x"]].values})
+            ax.set_xticks(ticks, [str(v) for v in ticks])  # one plain tick per value, e.g. L
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        # below the axes, where it hides no data; the figure grows by its height
+        entries = len(ax.get_legend_handles_labels()[1])
+        fig.set_figheight(fig.get_figheight() + 0.2 * entries + 0.1)
+        fig.legend(loc="outside lower center", fontsize="small", frameon=False)
+        plots.save(fig, outputs, dpi=spec.get("dpi") or 150)
     plt.close(fig)
-

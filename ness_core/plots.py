@@ -79,7 +79,7 @@ METADATA = {".pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
             ".png": {"Software": None}, ".svg": {"Date": None, "Creator": None}}
 
 
-def _model(ds: xr.Dataset) -> Any:
+def dataset_model(ds: xr.Dataset) -> Any:
     """The dataset's model, or ``None`` where it is not registered (e.g. synthetic data)."""
     try:
         return get_model(ds.attrs.get("model"))
@@ -130,7 +130,7 @@ def label(var: xr.DataArray, width: int = 40) -> str:
 
 
 def _label(ds: xr.Dataset, name: str, spec: Mapping[str, Any], width: int = 40) -> str:
-    return axis_label(ds[name], spec.get("labels") or "long", _model(ds), width)
+    return axis_label(ds[name], spec.get("labels") or "long", dataset_model(ds), width)
 
 
 def figure_size(spec: Mapping[str, Any], rows: int = 1, cols: int = 1) -> tuple[float, float]:
@@ -289,7 +289,7 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
 def _minimum_over(ds: xr.Dataset, ys: list[str], axis: str) -> xr.Dataset:
     """The observables ``ys`` minimised over ``axis``, labelled as such."""
     out = ds[ys].min(dim=axis, skipna=True, keep_attrs=True)
-    model = _model(ds)
+    model = dataset_model(ds)
     for y in ys:
         out[y].attrs["long_name"] = f"min over {axis} of {ds[y].attrs.get('long_name', y)}"
         symbol = _declared_symbol(ds[y], model)
@@ -328,7 +328,7 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
         # the colour bar is as tall as a panel: shorter lines than on the horizontal axis
         bar = fig.colorbar(mesh, ax=ax, label=_label(ds, value, spec, width=28),
                            extend=extend)
-        _plain_ticks(bar.ax.yaxis, bool(spec.get("logz")))
+        plain_ticks(bar.ax.yaxis, bool(spec.get("logz")))
         if levels and min(grid.shape) >= 2 and grid.count():
             isolines = ax.contour(xv, yv, grid, levels=sorted(levels), colors="white",
                                   linewidths=1.0)
@@ -347,7 +347,7 @@ def heatmap_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def _plain_ticks(axis: Any, log: bool) -> None:
+def plain_ticks(axis: Any, log: bool) -> None:
     """Tick labels as plain numbers (``2``, ``0.05``, ``1e+03``), never ``2×10⁰``. On a log
     axis the minor ticks are labelled too where it spans at most a decade; up to two
     decades, those at 2 and 5 times a power of ten; beyond that only the decades."""
@@ -457,7 +457,7 @@ def spectrum_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
 def _shared_label(ds: xr.Dataset, names: list[str], spec: Mapping[str, Any]) -> str:
     """The y label of several observables on one axis: the one label if they all carry it,
     else their names (symbols) joined, with the unit when they share one."""
-    model, mode = _model(ds), spec.get("labels") or "long"
+    model, mode = dataset_model(ds), spec.get("labels") or "long"
     labels = list(dict.fromkeys(_label(ds, n, spec) for n in names))
     if len(labels) == 1:
         return labels[0]

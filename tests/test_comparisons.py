@@ -95,7 +95,7 @@ def test_valid_config_loads_and_fills_defaults(workdir):
     config = make_config(workdir)
     load(config)
     spec = config["comparisons"]["current"]
-    assert spec["logx"] is False and spec["size"] == [6.0, 4.0]
+    assert spec["logx"] is False and spec["size"] is None and spec["fit"] is None
     assert spec["curves"][1]["reference"] is None and spec["curves"][1]["select"] == {
         "temperature": 1.0}
 
@@ -115,6 +115,10 @@ def test_valid_config_loads_and_fills_defaults(workdir):
     (lambda c: c["curves"][1].update(label="T = 0.5"), "'T = 0.5' is already the label"),
     (lambda c: c["curves"][0]["reference"].update(colour="red"), "Additional properties"),
     (lambda c: c.update(curves=[]), "curves"),
+    (lambda c: c.update(fit="power_law", fit_min=0.6), "fit': a power-law fit needs at least "
+     "three values x > 0 within fit_min .. fit_max; study 'climate_high' has 2"),
+    (lambda c: c.update(style="no-such-style"), "'style': 'no-such-style' is neither a file"),
+    (lambda c: c.update(size="triple"), "size"),
 ])
 def test_bad_comparison_is_one_config_error(workdir, edit, message):
     config = make_config(workdir)
@@ -182,6 +186,49 @@ def test_deviation_is_relative_to_the_reference_and_leaves_out_zeros_and_gaps():
     assert dev["max_absolute_deviation"] == pytest.approx(0.25)
     none = comparisons.deviation(xs, ys, np.array([5.0]), np.array([1.0]))
     assert none["n_compared"] == 0 and none["max_relative_deviation"] is None
+
+
+def _power_law_dataset(exponent: float, prefactor: float):
+    """A study's dataset in which the gap is exactly prefactor · L^exponent."""
+    import xarray as xr
+
+    lengths = np.array([4, 6, 8, 12, 16])
+    return xr.Dataset({"gap": ("L", prefactor * lengths.astype(float) ** exponent,
+                               {"long_name": "Liouvillian gap", "units": "1/time"})},
+                      coords={"L": ("L", lengths, {"long_name": "number of sites"})},
+                      attrs={"model": "asep"})
+
+
+def test_power_law_fit_recovers_an_exact_power_law_and_respects_its_range():
+    spec = {"x": "L", "y": "gap", "fit": "power_law", "fit_min": 6, "fit_max": None,
+            "curves": [{"study": "tasep"}]}
+    summary = comparisons.summarize("gap", spec, {"tasep": _power_law_dataset(-1.5, 3.0)})
+    (curve,) = summary["curves"]
+    assert curve["fitted_exponent"] == pytest.approx(-1.5, abs=1e-12)
+    assert curve["fitted_prefactor"] == pytest.approx(3.0, rel=1e-12)
+    assert curve["fit_points"] == 4 and curve["fitted_exponent_stderr"] < 1e-6
+    spec.update(fit_min=12)  # two points left: no fit, said so
+    (curve,) = comparisons.summarize("gap", spec, {"tasep": _power_law_dataset(-1.5, 3.0)}
+                                     )["curves"]
+    assert curve["fitted_exponent"] is None and curve["fit_points"] == 2
+
+
+def test_comparison_figure_is_journal_sized_type42_and_byte_identical_on_redraw(tmp_path):
+    spec = {"x": "L", "y": "gap", "fit": "power_law", "fit_min": None, "fit_max": None,
+            "logx": True, "logy": True, "size": "single", "style": None, "dpi": 100,
+            "labels": "symbol", "title": None, "curves": [{"study": "tasep"}]}
+    datasets = {"tasep": _power_law_dataset(-1.5, 3.0)}
+    summary = comparisons.summarize("gap", spec, datasets)
+    outputs = [tmp_path / "a.png", tmp_path / "a.pdf"]
+    comparisons.draw("gap", spec, datasets, summary, outputs)
+    first = [p.read_bytes() for p in outputs]
+    comparisons.draw("gap", spec, datasets, summary, outputs)
+    assert [p.read_bytes() for p in outputs] == first
+    assert b"/Type3" not in first[1] and b"/CIDFontType2" in first[1]
+    width, height = int.from_bytes(first[0][16:20], "big"), int.from_bytes(first[0][20:24],
+                                                                           "big")
+    # the single-column preset, 3.4 x 2.55 in at 100 dpi, plus 0.2 in per legend entry + 0.1
+    assert (width, height) == (340, 255 + 30)
 
 
 def _jobs(dry_run_output: str) -> list[str]:

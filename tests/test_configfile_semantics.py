@@ -5,6 +5,7 @@ and `ness plan FILE` lists the same studies as Snakemake."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -63,6 +64,13 @@ PAPER_CONFIG = """studies:
     sweep: {drive: %s}
     figures:
       - {kind: line, x: drive, y: current, caption: captions/mine.rst}
+comparisons:
+  mine_vs_closed_form:
+    x: drive
+    y: current
+    curves:
+      - study: mine
+        reference: {file: data/closed_form.csv, x: drive, y: current, label: closed form}
 """
 MODULE = """configfile: "config.yaml"
 
@@ -75,10 +83,30 @@ use rule * from ness as ness_*
 """
 
 
+def _climate_cycle_current(drive: float) -> float:
+    """Hill's cycle current of the three-state climate cycle at the model's defaults
+    (ν = 1, Δ = 1, T = 1, E = (0, −0.5, −1)): J = (k01 k12 k20 − k10 k21 k02) / Σ trees,
+    k_ij = ν exp(−(Δ + (E_j − E_i)/2 − s_ij·drive/2)/T), s = +1 around W → C → I → W."""
+    energy = (0.0, -0.5, -1.0)
+
+    def k(i: int, j: int) -> float:
+        sign = 1.0 if j == (i + 1) % 3 else -1.0
+        return math.exp(-(1.0 + (energy[j] - energy[i]) / 2 - sign * drive / 2))
+
+    trees = (k(1, 2) * k(2, 0) + k(2, 1) * k(1, 0) + k(1, 0) * k(2, 0)
+             + k(2, 0) * k(0, 1) + k(0, 2) * k(2, 1) + k(0, 1) * k(2, 1)
+             + k(0, 1) * k(1, 2) + k(1, 0) * k(0, 2) + k(0, 2) * k(1, 2))
+    return (k(0, 1) * k(1, 2) * k(2, 0) - k(1, 0) * k(2, 1) * k(0, 2)) / trees
+
+
 def _paper_repository(path: Path, snakefile: str) -> None:
-    """A user's repository: its own config, caption and Snakefile using ness-sweep."""
+    """A user's repository: its own config, caption, reference table and Snakefile using
+    ness-sweep."""
     (path / "captions").mkdir(parents=True)
     (path / "captions" / "mine.rst").write_text("Current of my own climate study.\n")
+    (path / "data").mkdir()
+    (path / "data" / "closed_form.csv").write_text("drive,current\n" + "".join(
+        f"{drive},{_climate_cycle_current(drive)!r}\n" for drive in (1.0, 2.0)))
     (path / "config.yaml").write_text(PAPER_CONFIG % "[0.0, 1.0]")
     (path / "Snakefile").write_text(MODULE % snakefile)
 
@@ -104,15 +132,26 @@ def test_a_paper_repository_runs_ness_sweep_as_a_module_under_its_prefix(tmp_pat
     assert not (tmp_path / "results").exists()
     first = {p.name: p.stat().st_mtime_ns for p in chunks.glob("*.nc")}
     assert len(first) == 1
+    # the user's reference table, read from the user's repository, is reproduced
+    comparison = json.loads((tmp_path / "ness" / "results" / "comparisons"
+                             / "mine_vs_closed_form.json").read_text())
+    (curve,) = comparison["curves"]
+    assert (curve["n_compared"], curve["n_not_compared"]) == (1, 1)  # drive 2 not yet swept
+    assert curve["max_relative_deviation"] < 1e-9
 
     (tmp_path / "config.yaml").write_text(PAPER_CONFIG % "[0.0, 1.0, 2.0]")
     log = _snakemake(tmp_path, "--cores", "2")
     assert log.count("rule ness_simulate:") == 1  # the new point's chunk alone
     after = {p.name: p.stat().st_mtime_ns for p in chunks.glob("*.nc")}
     assert len(after) == 2 and all(after[name] == first[name] for name in first)
+    comparison = json.loads((tmp_path / "ness" / "results" / "comparisons"
+                             / "mine_vs_closed_form.json").read_text())
+    assert comparison["curves"][0]["n_compared"] == 2
+    assert comparison["curves"][0]["max_relative_deviation"] < 1e-9
 
     _snakemake(tmp_path, "--report", "report.html")
-    assert "Current of my own climate study." in (tmp_path / "report.html").read_text()
+    report = (tmp_path / "report.html").read_text()
+    assert "Current of my own climate study." in report and "mine_vs_closed_form" in report
     assert sorted(ROOT.glob("results/**/*")) == before
 
 

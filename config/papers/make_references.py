@@ -100,6 +100,17 @@ def main() -> None:
         ("temperature", "heat_current_left"),
         [(t, math.pi * t * delta_t / 6) for t in temps])
 
+    mu, coupling = 0.2, 1.0
+    write_table("znidaric_xx_current.csv", [
+        "Spin current of the boundary-driven XX chain (anisotropy 0): ballistic, the same for",
+        "every L >= 2. In this project's convention (H = sum sx sx + sy sy, bath rates",
+        "Gamma(1 +- mu)/2 at the ends, J = <2(sx sy - sy sx)>): J = 16 mu Gamma / (16 + Gamma^2),",
+        "the dephasing-free limit of M. Znidaric, J. Stat. Mech. (2010) L05002 (j = mu/(G + 1/G),",
+        "G = Gamma/4, current 4j); checked against a dense Lindblad solution in tests/test_papers.py.",
+        "mu = 0.2, Gamma = 1."],
+        ("L", "current"),
+        [(float(n), 16 * mu * coupling / (16 + coupling**2)) for n in range(4, 11)])
+
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,15 @@ preconditioned with the exact no-jump (Sylvester) inverse per magnetisation sect
 The gap is the minimum over the blocks q = 0 … L (q and −q have conjugate spectra);
 ``gap_sectors="zero"`` keeps only the q = 0 block, ``"none"`` skips it.
 
+Reflection × spin flip: P|s_1 … s_L⟩ = |s̄_L … s̄_1⟩ commutes with H and maps the jump set
+to itself (√(Γ(1+μ)/2) σ⁺_1 ↔ √(Γ(1+μ)/2) σ⁻_L, …), so 𝒫ρ = PρP commutes with L. It maps
+q to −q: it splits the factorised block q = 0 into the sectors 𝒫 = ±1 (the steady state in
++1, both in real coordinates, about half the elements each), and the antiunitary
+ρ → P ρ† P maps each block q ≠ 0 to itself, which gives those blocks real coordinates too
+(:class:`~ness_core.solvers.lindblad.Liouvillian`'s ``symmetry``). With
+``fluctuations=true`` the q = 0 block stays whole: the counted left-bath jumps are not
+symmetric.
+
 Weak coupling: below Γ = ``WEAK_COUPLING`` (1e-6, hopping 1) the sparse LU of the bordered
 Liouvillian loses its ordering to pivoting and slows down without bound (L = 8 at Γ = 1e-300
 ran for minutes), while the NESS has reached its Γ → 0 limit: ρ(Γ) = ρ₀ + O(Γ²) and every
@@ -204,10 +213,8 @@ class Xxz(Model):
         length = params["L"]
         hamiltonian, baths = xxz_operators(params)
         jumps = [j for bath in baths for j in bath]
-        up_spins = np.array([length - bin(a).count("1") for a in range(2**length)])
-        sectors = charge_sectors(up_spins)
-        blocks = [charge_block(hamiltonian, jumps, sectors, q, up_spins)
-                  for q in range(length + 1 if params["gap_sectors"] == "all" else 1)]
+        blocks = xxz_blocks(hamiltonian, jumps, length, params["gap_sectors"],
+                            whole=params["fluctuations"])
         state = steady_state(blocks[0], method=block_solver(blocks[0]))
         rho = state.rho
         status = state.status
@@ -248,10 +255,46 @@ class Xxz(Model):
 
 
 def charge_block(hamiltonian: sp.spmatrix, jumps: list, sectors: dict[int, np.ndarray], q: int,
-                 up_spins: np.ndarray) -> Liouvillian:
-    """The Liouvillian on the charge sector q; q = 0 in real arithmetic when factorised."""
-    real = q == 0 and sectors[q].size <= DIRECT_MAX_ELEMENTS
-    return Liouvillian(hamiltonian, jumps, sectors[q], charge=up_spins, real_arithmetic=real)
+                 up_spins: np.ndarray, symmetry: np.ndarray | None = None,
+                 parity: int | None = None) -> Liouvillian:
+    """The Liouvillian on the charge sector q, in real arithmetic when factorised (q ≠ 0
+    only with the reflection × flip ``symmetry``); ``parity`` restricts q = 0 to 𝒫 = ±1."""
+    direct = sectors[q].size <= DIRECT_MAX_ELEMENTS
+    real = direct and (q == 0 or symmetry is not None)
+    return Liouvillian(hamiltonian, jumps, sectors[q], charge=up_spins, real_arithmetic=real,
+                       symmetry=symmetry if direct else None,
+                       parity=parity if direct else None)
+
+
+def reflection_flip(length: int) -> np.ndarray:
+    """π(a) of P|s_1 … s_L⟩ = |s̄_L … s̄_1⟩ on basis indices (site 1 = most significant bit)."""
+    states = np.arange(2**length)
+    reflected = np.zeros_like(states)
+    for site in range(length):
+        reflected |= ((states >> site) & 1) << (length - 1 - site)
+    return reflected ^ (2**length - 1)
+
+
+def xxz_blocks(hamiltonian: sp.spmatrix, jumps: list, length: int, gap_sectors: str = "all",
+               whole: bool = False) -> list[Liouvillian]:
+    """Blocks for the steady state (first) and the gap (``gap_sectors``, module docstring).
+
+    A factorised q = 0 block is split into 𝒫 = +1 (steady state) and −1 unless ``whole``;
+    the blocks q = 1 … L use the reflection × flip conjugation for real coordinates.
+    """
+    up_spins = np.array([length - bin(a).count("1") for a in range(2**length)])
+    sectors = charge_sectors(up_spins)
+    symmetry = reflection_flip(length)
+    split = not whole and sectors[0].size <= DIRECT_MAX_ELEMENTS
+    if split:
+        blocks = [charge_block(hamiltonian, jumps, sectors, 0, up_spins, symmetry, parity)
+                  for parity in ((1, -1) if gap_sectors != "none" else (1,))]
+    else:
+        blocks = [charge_block(hamiltonian, jumps, sectors, 0, up_spins)]
+    if gap_sectors == "all":
+        blocks += [charge_block(hamiltonian, jumps, sectors, q, up_spins, symmetry)
+                   for q in range(1, length + 1)]
+    return blocks
 
 
 def block_solver(block: Liouvillian) -> str:

@@ -165,13 +165,25 @@ class Liouvillian:
         Hermitian coordinates (:attr:`hermitian_basis`). The block must be
         :attr:`self_adjoint`. Real solves and real Arnoldi vectors halve the memory traffic
         and quarter the arithmetic of the orthogonalisation: with the METIS ordering the
-        Kerr gap took 0.6× the complex time at 200 Fock levels.
+        Kerr gap took 0.6× the complex time at 200 Fock levels. A block not closed under ρ†
+        has real coordinates too if it is closed under the antiunitary ρ → P ρ† P of a
+        ``symmetry`` P (e.g. the XXZ sectors q ≠ 0 under reflection × spin flip).
+    symmetry : array_like of int, shape (n,), optional
+        Involution π of the basis states, P|a⟩ = |π(a)⟩, such that 𝒫ρ = P ρ P commutes with
+        L (P H P = H and P maps the set of jumps to itself). Checked on the block (Raises).
+    parity : {+1, -1}, optional
+        Restrict the real coordinates to the eigenspace 𝒫 = ``parity`` of the block (which
+        must be closed under 𝒫 and solved in ``real_arithmetic``): the block's dense and
+        direct methods then work on about half the coordinates (:attr:`coordinate_basis`).
+        The steady state lives in the sector 𝒫 = +1 if it is unique; the sector −1 holds
+        no trace, so its L is invertible.
 
     Raises
     ------
     ValueError
         If shapes disagree, L maps the block outside itself (the message names an element),
-        the ordering is unknown, or real arithmetic is asked of a block not closed under ρ†.
+        the ordering is unknown, real arithmetic is asked of a block closed neither under ρ†
+        nor under P ρ† P, or L does not commute with the ``symmetry``.
 
     Notes
     -----
@@ -182,7 +194,8 @@ class Liouvillian:
 
     def __init__(self, hamiltonian: ArrayLike | sp.spmatrix, jumps: Sequence,
                  elements: ArrayLike | None = None, charge: ArrayLike | None = None,
-                 ordering: str = "METIS", real_arithmetic: bool = False):
+                 ordering: str = "METIS", real_arithmetic: bool = False,
+                 symmetry: ArrayLike | None = None, parity: int | None = None):
         h = sp.csc_matrix(hamiltonian, dtype=complex)
         n = h.shape[0]
         if h.shape != (n, n):
@@ -206,10 +219,23 @@ class Liouvillian:
                              + ", ".join(repr(o) for o in ORDERINGS))
         self.ordering = ordering
         self.matrix = self._assemble()
-        if real_arithmetic and not self.self_adjoint:
+        self.symmetry = None if symmetry is None else np.asarray(symmetry, dtype=np.int64)
+        if self.symmetry is not None and (
+                self.symmetry.shape != (n,)
+                or not np.array_equal(np.sort(self.symmetry), np.arange(n))
+                or not np.array_equal(self.symmetry[self.symmetry], np.arange(n))):
+            raise ValueError(f"symmetry must be an involutive permutation of {n} states")
+        if parity not in (None, 1, -1):
+            raise ValueError(f"parity must be +1 or -1, got {parity!r}")
+        if parity is not None and (self.symmetry is None or not real_arithmetic):
+            raise ValueError("a parity sector needs a symmetry and real arithmetic")
+        self.parity = parity
+        if real_arithmetic and self._conjugate is None:
             raise ValueError("real arithmetic needs a block closed under ρ → ρ† "
-                             "(e.g. the charge sector q = 0)")
+                             "(e.g. the charge sector q = 0) or under ρ → P ρ† P")
         self.real_arithmetic = real_arithmetic
+        if parity is not None:
+            self._check_symmetry()
         self._factors: dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]] = {}
         # METIS orderings by sparsity pattern; share one dict between the Liouvillians of a
         # sweep (warm starts) to reuse an ordering while the pattern does not change
@@ -288,18 +314,34 @@ class Liouvillian:
         return bool(np.all(self.position[b + n * a] >= 0))
 
     @cached_property
+    def _conjugate(self) -> np.ndarray | None:
+        """Row of the partner of each element under the antiunitary conjugation C of the
+        real coordinates: |b⟩⟨a| (C ρ = ρ†) if the block is :attr:`self_adjoint`, else
+        |π(b)⟩⟨π(a)| (C ρ = P ρ† P) if closed under it; None if neither."""
+        n = self.dim
+        a, b = self.elements % n, self.elements // n
+        if self.self_adjoint:
+            return self.position[b + n * a]
+        if self.symmetry is not None:
+            p = self.position[self.symmetry[b] + n * self.symmetry[a]]
+            if np.all(p >= 0):
+                return p
+        return None
+
+    @cached_property
     def hermitian_basis(self) -> sp.csc_matrix:
         """Unitary U from real coordinates x to the block's vec entries, v = U x.
 
         A Hermitian ρ has real coordinates: x_i = ρ_i on the diagonal and, for each pair of
         rows i < p holding ρ_ab and ρ_ba = ρ_ab*, x_i = √2 Re ρ_ab and x_p = √2 Im ρ_ab.
         Since L maps Hermitian matrices to Hermitian matrices, U† L U is real
-        (:attr:`real_matrix`). Requires :attr:`self_adjoint`.
+        (:attr:`real_matrix`). For a block closed under C ρ = P ρ† P instead, the pairs are
+        ρ_ab and ρ_{π(b)π(a)} (the C-invariant vectors); L commutes with C, so U† L U is
+        real again.
         """
-        n, m = self.dim, self.size
-        a, b = self.elements % n, self.elements // n
+        m = self.size
         i = np.arange(m)
-        p = self.position[b + n * a]
+        p = self._conjugate
         diag, low, high = i == p, i < p, i > p
         s = np.sqrt(0.5)
         rows = np.concatenate((i[diag], i[low], p[low], p[high], i[high]))
@@ -309,25 +351,118 @@ class Liouvillian:
         return sp.csc_matrix((vals.astype(complex), (rows, cols)), shape=(m, m))
 
     @cached_property
-    def real_matrix(self) -> sp.csc_matrix:
-        """The block's L in the real coordinates of :attr:`hermitian_basis`, U† L U."""
+    def _parity_sector(self) -> sp.csc_matrix:
+        """Orthonormal real basis W (coordinates × sector coordinates) of 𝒫 = parity.
+
+        In the coordinates of :attr:`hermitian_basis` 𝒫 is a signed permutation M
+        (M e_k = t e_l, M e_l = t e_k); its eigenvectors of eigenvalue s are e_k (l = k,
+        t = s) and (e_k + s t e_l)/√2 (k < l).
+        """
+        n, m = self.dim, self.size
+        a, b = self.elements % n, self.elements // n
+        image = self.position[self.symmetry[a] + n * self.symmetry[b]]
+        if np.any(image < 0):
+            raise ValueError("a parity sector needs a block closed under ρ → P ρ P")
         u = self.hermitian_basis
-        mat = sp.csc_matrix((u.conj().T @ (self.matrix @ u)).real)
+        perm = sp.csc_matrix((np.ones(m), (image, np.arange(m))), shape=(m, m))
+        signed = sp.csc_matrix((u.conj().T @ perm @ u).real)
+        signed.eliminate_zeros()
+        signed.sort_indices()
+        if np.any(np.diff(signed.indptr) != 1) or not np.allclose(abs(signed.data), 1.0):
+            raise ValueError("the symmetry does not commute with the block's conjugation")
+        target, sign = signed.indices, np.rint(signed.data)
+        k = np.arange(m)
+        single = (target == k) & (sign == self.parity)
+        pair = target > k
+        s = np.sqrt(0.5)
+        rows = np.concatenate((k[single], k[pair], target[pair]))
+        cols = np.arange(single.sum() + pair.sum())
+        cols = np.concatenate((cols, cols[single.sum():]))
+        vals = np.concatenate((np.ones(single.sum()), np.full(pair.sum(), s),
+                               s * self.parity * sign[pair]))
+        order = np.argsort(np.concatenate((k[single], k[pair])), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return sp.csc_matrix((vals, (rows, rank[cols])), shape=(m, order.size))
+
+    @cached_property
+    def coordinate_basis(self) -> sp.csc_matrix:
+        """U from the real coordinates x of the direct and dense methods to block vec
+        entries, v = U x: :attr:`hermitian_basis`, times the 𝒫 = ``parity`` sector's basis
+        if one is chosen (then U has orthonormal columns, about half as many as rows)."""
+        u = self.hermitian_basis
+        return sp.csc_matrix(u @ self._parity_sector) if self.parity is not None else u
+
+    @cached_property
+    def real_matrix(self) -> sp.csc_matrix:
+        """The block's L in the real coordinates of :attr:`coordinate_basis`, U† L U."""
+        u = self.coordinate_basis
+        full = u.conj().T @ (self.matrix @ u)
+        full = sp.csc_matrix(full)
+        if np.abs(full.data.imag).max(initial=0.0) > 1e-12 * max(
+                np.abs(full.data).max(initial=0.0), 1.0):
+            raise ValueError("L does not commute with the conjugation ρ → P ρ† P of the "
+                             "symmetry, so it has no real coordinates")
+        mat = sp.csc_matrix(full.real)
         mat.eliminate_zeros()
         return mat
 
-    def to_real(self, vec: np.ndarray) -> np.ndarray:
-        """Real coordinates x = Re(U† v) of a Hermitian block vector v."""
-        return (self.hermitian_basis.conj().T @ vec).real
+    def _check_symmetry(self) -> None:
+        """Raise ValueError unless 𝒫 maps the block to itself and commutes with L there."""
+        n = self.dim
+        a, b = self.elements % n, self.elements // n
+        image = self.position[self.symmetry[a] + n * self.symmetry[b]]
+        if np.any(image < 0):
+            raise ValueError("a parity sector needs a block closed under ρ → P ρ P")
+        mat = self.matrix
+        change = sp.csc_matrix(mat[image][:, image] - mat).data
+        if np.abs(change).max(initial=0.0) > 1e-12 * max(np.abs(mat.data).max(initial=0.0), 1.0):
+            raise ValueError("L does not commute with the symmetry ρ → P ρ P")
 
-    def _border(self, mat: sp.csc_matrix) -> sp.csc_matrix:
-        """``mat`` with the row of the first diagonal element replaced by the trace row."""
-        r = self.bordered_row
+    def coordinates(self, method: str) -> int:
+        """Length of the vectors ``factor(…, method)`` solves for."""
+        return self.coordinate_basis.shape[1] if self.real_coordinates(method) else self.size
+
+    def to_real(self, vec: np.ndarray) -> np.ndarray:
+        """Real coordinates x = Re(U† v) of a Hermitian (C-invariant) block vector v."""
+        return (self.coordinate_basis.conj().T @ vec).real
+
+    def trace_row(self, method: str) -> np.ndarray:
+        """The trace Tr ρ as a row vector t (Tr ρ = t · x) in ``method``'s coordinates."""
+        if not self.real_coordinates(method):
+            t = np.zeros(self.size)
+            t[self.diagonal] = 1.0
+            return t
+        return self._real_trace
+
+    @cached_property
+    def _real_trace(self) -> np.ndarray:
+        u = self.coordinate_basis.tocsr()[self.diagonal]
+        return np.asarray(u.sum(axis=0)).ravel().real
+
+    def holds_trace(self, method: str = "direct") -> bool:
+        """Whether the block carries a state of unit trace (the steady state's block)."""
+        return bool(np.any(self.trace_row(method) != 0))
+
+    def border_row(self, method: str) -> int:
+        """Row replaced by the trace row when bordering, in ``method``'s coordinates."""
+        if not self.real_coordinates(method):
+            return self.bordered_row
+        nonzero = np.flatnonzero(self.trace_row(method))
+        if nonzero.size == 0:
+            raise ValueError("the block holds no state of unit trace (no diagonal element, "
+                             "or the parity sector −1)")
+        return int(nonzero[0])
+
+    def _border(self, mat: sp.csc_matrix, method: str = "krylov") -> sp.csc_matrix:
+        """``mat`` with row :meth:`border_row` replaced by the trace row."""
+        r, t = self.border_row(method), self.trace_row(method)
+        cols_t = np.flatnonzero(t)
         coo = mat.tocoo()
         keep = coo.row != r
-        rows = np.concatenate((coo.row[keep], np.full(self.diagonal.size, r)))
-        cols = np.concatenate((coo.col[keep], self.diagonal))
-        vals = np.concatenate((coo.data[keep], np.ones(self.diagonal.size)))
+        rows = np.concatenate((coo.row[keep], np.full(cols_t.size, r)))
+        cols = np.concatenate((coo.col[keep], cols_t))
+        vals = np.concatenate((coo.data[keep], t[cols_t]))
         return sp.csc_matrix((vals, (rows, cols)), shape=mat.shape)
 
     @cached_property
@@ -360,9 +495,12 @@ class Liouvillian:
         if key not in self._factors:
             if method == "direct":
                 mat = self.real_matrix if self.real_arithmetic else self.matrix
-                mat = self._border(mat) if kind == "bordered" else mat
+                mat = self._border(mat, method) if kind == "bordered" else mat
                 self._factors[key] = self._superlu(sp.csc_matrix(mat))
             else:
+                if self.parity is not None:
+                    raise ValueError("a parity sector is solved by the direct or dense "
+                                     "method only")
                 mat = self.bordered[0] if kind == "bordered" else self.matrix
                 self._factors[key] = _preconditioned_gmres(mat, self.no_jump_inverse)
         return self._factors[key]
@@ -371,19 +509,29 @@ class Liouvillian:
         """Solver of ``mat`` (this block's coordinates) by SuperLU in the block's ordering."""
         if self.ordering != "METIS":
             return spla.splu(mat, permc_spec=self.ordering).solve
-        n = self.dim
-        a, b = self.elements % n, self.elements // n
-        partner = self.position[b + n * a] if self.real_arithmetic else None
         mat.sort_indices()
         pattern = hashlib.blake2b(np.int64(mat.shape[0]).tobytes() + mat.indptr.tobytes()
                                   + mat.indices.tobytes(), digest_size=16).digest()
         if pattern not in self.orderings:
-            self.orderings[pattern] = nested_dissection(mat, partner)
+            self.orderings[pattern] = nested_dissection(
+                mat, self._coordinate_partner if self.real_arithmetic else None)
         perm = self.orderings[pattern]
         lu = spla.splu(sp.csc_matrix(mat[perm][:, perm]), permc_spec="NATURAL",
                        diag_pivot_thresh=PIVOT_THRESHOLD, options={"SymmetricMode": True})
         inverse = np.argsort(perm)
         return lambda rhs: lu.solve(rhs[perm])[inverse]
+
+    @cached_property
+    def _coordinate_partner(self) -> np.ndarray:
+        """The real coordinate sharing matrix elements with each one (itself if none)."""
+        u = sp.csc_matrix(self.coordinate_basis)
+        u.sort_indices()
+        label = u.indices[u.indptr[:-1]]  # lowest element row of each coordinate
+        order = np.argsort(label, kind="stable")
+        partner = np.arange(label.size)
+        same = np.flatnonzero(label[order][1:] == label[order][:-1])
+        partner[order[same]], partner[order[same + 1]] = order[same + 1], order[same]
+        return partner
 
     def real_coordinates(self, method: str) -> bool:
         """Whether ``factor(…, method)`` works in the real coordinates of this block."""
@@ -540,8 +688,8 @@ def steady_state(liouvillian: Liouvillian, method: str = "auto") -> SteadyState:
         NaN density matrix and a status naming the cause if the solve fails.
     """
     name = _pick(method, STEADY_METHODS, liouvillian.size <= DENSE_MAX_ELEMENTS, "direct")
-    rhs = np.zeros(liouvillian.size)
-    rhs[liouvillian.bordered_row] = 1.0
+    rhs = np.zeros(liouvillian.coordinates(name))
+    rhs[liouvillian.border_row(name)] = 1.0
     try:
         x, iterations = STEADY_METHODS[name](liouvillian, rhs)
     except (RuntimeError, np.linalg.LinAlgError) as exc:  # singular factor, no convergence
@@ -557,14 +705,14 @@ def steady_state(liouvillian: Liouvillian, method: str = "auto") -> SteadyState:
 
 def _steady_dense(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:
     if liou.real_coordinates("dense"):
-        x = scipy.linalg.solve(liou._border(liou.real_matrix).toarray(), rhs)
-        return liou.hermitian_basis @ x, 0
+        x = scipy.linalg.solve(liou._border(liou.real_matrix, "dense").toarray(), rhs)
+        return liou.coordinate_basis @ x, 0
     return scipy.linalg.solve(liou.bordered[0].toarray(), rhs), 0
 
 
 def _steady_direct(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:
     x = liou.factor("bordered", "direct")(rhs)
-    return (liou.hermitian_basis @ x if liou.real_coordinates("direct") else x), 0
+    return (liou.coordinate_basis @ x if liou.real_coordinates("direct") else x), 0
 
 
 def _steady_krylov(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -673,7 +821,7 @@ def _gap_dense(liou: Liouvillian) -> np.ndarray:
     """All eigenvalues of the block, without the steady state's zero."""
     mat = liou.real_matrix if liou.real_coordinates("dense") else liou.matrix
     lam = scipy.linalg.eigvals(mat.toarray())
-    if liou.diagonal.size:
+    if liou.holds_trace("dense"):
         lam = np.delete(lam, np.argmin(np.abs(lam)))
     return lam
 
@@ -681,7 +829,7 @@ def _gap_dense(liou: Liouvillian) -> np.ndarray:
 def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
                   solver: str) -> Callable[[np.ndarray], np.ndarray]:
     """b ↦ L^# b (block with the steady state) or L⁻¹ b, in the block's coordinates."""
-    if not liou.diagonal.size:
+    if not liou.holds_trace(solver):
         return liou.factor("plain", solver)
     if steady is None:
         steady = steady_state(liou, method=solver)
@@ -691,10 +839,10 @@ def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
     real = liou.real_coordinates(solver)
     rho = liou.to_real(rho) if real else rho
     solve = liou.factor("bordered", solver)
-    r, diag = liou.bordered_row, liou.diagonal
+    r, trace = liou.border_row(solver), liou.trace_row(solver)
 
     def apply(b: np.ndarray) -> np.ndarray:
-        b = b - rho * b[diag].sum()
+        b = b - rho * (trace @ b)
         b[r] = 0.0
         if real and np.iscomplexobj(b):
             return solve(b.real) + 1j * solve(b.imag)
@@ -709,7 +857,7 @@ def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]], steady: SteadyState | No
     """The ``modes`` nonzero eigenvalues closest to zero of the direct sum of blocks, their
     eigenvectors (with ``keep_vector``, else None) and the solves spent."""
     applies = [_shift_invert(liou, steady, solver) for liou, solver in blocks]
-    bounds = np.cumsum([0] + [liou.size for liou, _ in blocks])
+    bounds = np.cumsum([0] + [liou.coordinates(solver) for liou, solver in blocks])
     m = int(bounds[-1])
     real = all(liou.real_coordinates(solver) for liou, solver in blocks)
 
@@ -810,6 +958,9 @@ def current_cumulants(liouvillian: Liouvillian, steady: SteadyState, counted: Se
     """
     if steady.status != "ok":
         return CurrentCumulants(np.nan, np.nan, f"no steady state: {steady.status}")
+    if liouvillian.parity is not None:
+        raise ValueError("counting needs the whole charge block, not a parity sector "
+                         "(counted jumps need not respect the symmetry)")
     ops, nu = _jump_terms(counted, weights)
     rho = steady.rho
     emitted = [j @ rho @ j.conj().T for j in ops]  # J_k ρ J_k†, dense n × n
@@ -822,7 +973,7 @@ def current_cumulants(liouvillian: Liouvillian, steady: SteadyState, counted: Se
         x = _shift_invert(liouvillian, steady, solver)(liouvillian.to_real(b) if real else b)
     except (RuntimeError, np.linalg.LinAlgError) as exc:
         return CurrentCumulants(np.nan, np.nan, f"group-inverse solve failed: {exc}")
-    response = liouvillian.to_matrix(liouvillian.hermitian_basis @ x if real else x)
+    response = liouvillian.to_matrix(liouvillian.coordinate_basis @ x if real else x)
     cross = sum(w * np.trace(j @ response @ j.conj().T).real for w, j in zip(nu, ops, strict=True))
     return CurrentCumulants(mean, second - 2.0 * float(cross), "ok")
 
