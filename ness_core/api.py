@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,15 @@ def evaluate(model: str, **params: Any) -> dict[str, Any]:
     """
     m = get_model(model)
     resolved = m.resolve(params)
+    return checked_result(m, resolved, m.solve)
+
+
+def checked_result(m: Model, resolved: dict[str, Any],
+                   solve: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """``solve(resolved)`` as :func:`evaluate` reports it: exceptions of the numerics as
+    status and NaN, ``note`` filled in, an ``"ok"`` result checked, the contract enforced."""
     try:
-        result = m.solve(resolved)
+        result = solve(resolved)
     except ParameterError:
         raise
     except NUMERICAL_ERRORS as exc:

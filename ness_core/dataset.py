@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ness_core.api import evaluate
 from ness_core.chunk_files import atomic_path, write_digest
 from ness_core.errors import ModelContractError
 from ness_core.model import Model
 from ness_core.models import get_model, plugin_provenance
 from ness_core.provenance import provenance_attrs
 from ness_core.sweep import Study
+from ness_core.warm import solve_path
 
 ENGINE = "netcdf4"
 
@@ -69,17 +69,17 @@ def chunk_dataset(model_name: str, point_ids: Sequence[str],
 
 def compute_chunk(manifest: Mapping[str, Any],
                   progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
-    """Evaluate every point of a chunk manifest (failed points carry status and NaN).
+    """Evaluate every point of a chunk manifest (failed points carry status and NaN), in
+    manifest order as one path (:func:`ness_core.warm.solve_path`: warm starts from point to
+    point, refusals logged).
 
     ``progress(done, total)``, if given, is called after each point
     (:class:`ness_core.progress.ChunkProgress.update`).
     """
     points = manifest["points"]
-    results = []
-    for p in points:
-        results.append(evaluate(manifest["model"], **p["params"]))
-        if progress is not None:
-            progress(len(results), len(points))
+    results = solve_path(manifest["model"], [p["params"] for p in points],
+                         progress=None if progress is None
+                         else lambda done: progress(done, len(points)))
     return chunk_dataset(manifest["model"], [p["id"] for p in points], results)
 
 

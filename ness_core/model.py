@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ness_core.errors import ParameterError
+from ness_core.warm import WarmStep
 
 CANONICAL_AXES = ("drive", "temperature", "density")
 CORE_OBSERVABLES = ("current", "entropy_production", "gap", "residual", "status")
@@ -279,6 +280,13 @@ class Model:
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def solve_warm(self, params: dict[str, Any], state: Any) -> WarmStep:
+        """One point of a chunk's path (:mod:`ness_core.warm`): ``solve`` started from
+        ``state``, what the previous point left (``None``: start cold). Override to reuse
+        a neighbour's work; the result must equal ``solve``'s to the solver tolerance. The
+        default solves cold and leaves nothing."""
+        return WarmStep(self.solve(params))
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         """Rough wall time in seconds of one ``solve`` at ``params`` (resolved).

@@ -151,7 +151,7 @@ class Study:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A unit of work: an id derived from its points, and the points in grid order."""
+    """A unit of work: an id derived from its points, and the points in path order."""
 
     id: str
     points: tuple[Point, ...]
@@ -285,6 +285,35 @@ def _balanced_cut(points: Sequence[Point], costs: Sequence[float],
     return runs
 
 
+def path_order(study: Study, points: Sequence[Point]) -> list[Point]:
+    """``points`` as a path through the grid: consecutive points are neighbours.
+
+    The fastest-varying axis is the last numeric axis with more than one value (else the
+    last axis), the others keep their config order; the order is boustrophedon (snake):
+    an axis runs backwards whenever the indices of the slower axes sum to an odd number, so
+    each step changes one index by one. A one-axis sweep keeps its grid order.
+    """
+    names = list(study.axes)
+    if not names:
+        return list(points)
+    numeric = [n for n in names if len(study.axes[n]) > 1 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in study.axes[n])]
+    fast = numeric[-1] if numeric else names[-1]
+    axes = [names.index(n) for n in names if n != fast] + [names.index(fast)]
+    index = [{v: i for i, v in enumerate(study.axes[n])} for n in names]
+    sizes = [len(study.axes[n]) for n in names]
+
+    def key(point: Point) -> tuple[int, ...]:
+        out, parity = [], 0
+        for a in axes:
+            i = index[a][point.coords[a]]
+            out.append(sizes[a] - 1 - i if parity % 2 else i)
+            parity += i
+        return tuple(out)
+
+    return sorted(points, key=key)
+
+
 def plan_chunks(study: Study, points: Sequence[Point],
                 manifests: Mapping[str, Sequence[str]], computed: set[str],
                 cores: int | None = None) -> list[Chunk]:
@@ -293,12 +322,13 @@ def plan_chunks(study: Study, points: Sequence[Point],
     ``manifests`` maps existing chunk ids to their point ids, ``computed`` holds the ids
     whose results exist. A computed chunk is kept if it holds any wanted point not yet
     covered; a planned-only chunk is kept if all its points are wanted and uncovered. The
-    rest is cut in grid order into chunks of ``study.chunk_size`` points, or, when that is
-    ``None``, into :func:`automatic_jobs` chunks of equal estimated cost for ``cores``
-    cores (default :func:`available_cores`). Chunks are returned in grid order of their
-    first point.
+    rest is cut in path order (:func:`path_order`, so that a chunk's points are solved
+    as a path with warm starts, :mod:`ness_core.warm`) into chunks of ``study.chunk_size``
+    points, or, when that is ``None``, into :func:`automatic_jobs` chunks of equal
+    estimated cost for ``cores`` cores (default :func:`available_cores`). Chunks are
+    returned in grid order of their first point.
     """
-    by_id = {p.id: p for p in points}
+    by_id = {p.id: p for p in path_order(study, points)}
     covered: set[str] = set()
     chunks = []
     order = sorted(manifests, key=lambda c: (c not in computed, c))
@@ -309,7 +339,7 @@ def plan_chunks(study: Study, points: Sequence[Point],
         if keep:
             chunks.append(Chunk(cid, tuple(by_id[i] for i in by_id if i in ids)))
             covered |= useful
-    todo = [p for p in points if p.id not in covered]
+    todo = [p for p in by_id.values() if p.id not in covered]
     if not todo:
         runs: list[Sequence[Point]] = []
     elif study.chunk_size:

@@ -165,7 +165,8 @@ def test_automatic_chunks_follow_the_cost_estimate(monkeypatch):
     chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=1)
     # 7.5 s of work in jobs of at least 2 s: three jobs, none shorter than 2 s
     assert len(chunks) == 3 and min(chunk_seconds(chunks, 0.75)) >= 2.0
-    assert [p.id for c in chunks for p in c.points] == [p.id for p in study.points()]
+    assert [p.id for c in chunks for p in c.points] == [
+        p.id for p in sweep.path_order(study, study.points())]
 
 
 @pytest.mark.parametrize("cores, jobs", [(1, 1), (2, 2), (3, 3), (16, 3)])
@@ -179,7 +180,8 @@ def test_automatic_chunks_use_the_cores_in_jobs_of_at_least_three_seconds(monkey
     assert len(chunks) == jobs
     sizes = [len(c.points) for c in chunks]
     assert max(sizes) - min(sizes) <= 1  # equal costs: equal shares
-    assert [p.id for c in chunks for p in c.points] == [p.id for p in study.points()]
+    assert [p.id for c in chunks for p in c.points] == [
+        p.id for p in sweep.path_order(study, study.points())]
 
 
 def test_a_study_too_small_to_share_stays_one_job(monkeypatch):

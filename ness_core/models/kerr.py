@@ -61,6 +61,7 @@ from ness_core.solvers.lindblad import (
 )
 from ness_core.solvers.markov import current_fluctuations
 from ness_core.status import combine
+from ness_core.warm import WarmStep
 
 CUTOFF_TOL = 1e-12  # largest population allowed in the top Fock level
 MIN_CUTOFF = 12
@@ -177,11 +178,19 @@ class Kerr(Model):
         return 5000 * cutoff**2 / 2**20
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.solve_warm(params, None).result
+
+    def solve_warm(self, params: dict[str, Any], warm: Any) -> WarmStep:
+        """Along a path: the METIS orderings of the previous points (reused while the
+        Liouvillian's sparsity pattern is unchanged) and the previous slowest mode as the
+        gap's Arnoldi start (``warm``: (orderings, mode vector))."""
+        orderings, start = warm if warm is not None else ({}, None)
         automatic = params["fock_cutoff"] is None
         cutoff = initial_cutoff(params) if automatic else params["fock_cutoff"]
         while True:
             hamiltonian, jumps, number = kerr_operators(params, cutoff)
             liouvillian = kerr_liouvillian(hamiltonian, jumps)
+            liouvillian.orderings = orderings
             state = steady_state(liouvillian, method=STEADY_SOLVER)
             top = float(state.rho[-1, -1].real)
             if state.status != "ok" or top < CUTOFF_TOL or not automatic or cutoff == MAX_CUTOFF:
@@ -193,7 +202,7 @@ class Kerr(Model):
             cutoff_status = (f"{which} {cutoff} too small: top Fock population {top:.1e} "
                              f">= {CUTOFF_TOL:.0e}")
         spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
-                                modes=params["gap_modes"])
+                                modes=params["gap_modes"], start=start, keep_vector=True)
         status = combine(state.status, cutoff_status, spectrum.status)
         rho = state.rho
         photons = float(np.real(np.sum(number.diagonal() * rho.diagonal())))
@@ -207,7 +216,7 @@ class Kerr(Model):
             counting = current_cumulants(liouvillian, state, jumps, emitted, STEADY_SOLVER)
             counting_mean, variance = counting.mean, counting.variance
             status = combine(status, counting.status)
-        return {
+        result = {
             "current": params["kappa"] * (photons - n_th),
             "emitted_photon_flux": params["kappa"] * photons,
             "entropy_production": sigma,
@@ -221,3 +230,4 @@ class Kerr(Model):
             "residual": state.residual,
             "status": status,
         }
+        return WarmStep(result, (orderings, spectrum.vector), spectrum.products)

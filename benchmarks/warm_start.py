@@ -1,0 +1,77 @@
+"""Warm starts along a chunk (issue 20, section 1): the same points cold and as one path.
+
+Usage: ``python benchmarks/warm_start.py [asep|kerr ...]`` (default both), under
+``flock /tmp/bench.lock`` (each case takes ~1 min on a loaded 2-core machine), with
+``OPENBLAS_NUM_THREADS=1``. For each case the points are solved cold, one by one
+(``evaluate``), then as one path (``ness_core.warm.solve_path``, what a chunk job does),
+in one process, side by side; printed: both wall times and their ratio, the solver work
+per point (cold vs warm: ASEP Krylov iterations + gap products, Kerr shift-invert solves),
+the warm starts refused, and the largest relative differences of current and gap.
+
+* asep: 12 neighbouring points, L = 16 exact (2^16 states), rho_left = 0.6,
+  rho_right = 0.3, drive 1.00, 1.05, …, 1.55.
+* kerr: 50 points of a drive sweep F0 = 0.5 … 3.0 at fock_cutoff = 120 (defaults otherwise:
+  Δ = 3, U0 = 1, κ = 1, N = 1, T = 0).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+CASES = {
+    "asep": ("asep", [{"L": 16, "rho_left": 0.6, "rho_right": 0.3, "drive": 1.0 + 0.05 * k}
+                      for k in range(12)]),
+    "kerr": ("kerr", [{"drive": float(d), "fock_cutoff": 120}
+                      for d in np.linspace(0.5, 3.0, 50)]),
+}
+
+
+def run(case: str) -> None:
+    from ness_core.api import evaluate
+    from ness_core.models import get_model
+    from ness_core.warm import solve_path
+
+    name, points = CASES[case]
+    model = get_model(name)
+    work: list[int] = []
+    solve_warm = model.solve_warm
+
+    def recorded(params, state):
+        step = solve_warm(params, state)
+        work.append(step.work)
+        return step
+
+    model.solve_warm = recorded  # count the solver work of both runs
+    evaluate(name, **points[0])  # warm-up: imports, caches
+    work.clear()
+    start = time.perf_counter()
+    cold = [evaluate(name, **p) for p in points]
+    cold_s = time.perf_counter() - start
+    cold_work = list(work)
+    work.clear()
+    refused: list[str] = []
+    start = time.perf_counter()
+    warm = solve_path(name, points, log=lambda fmt, *args: refused.append(fmt % args))
+    warm_s = time.perf_counter() - start
+    del model.solve_warm
+    diff = {q: max(abs(w[q] - c[q]) / abs(c[q]) for w, c in zip(warm, cold, strict=True))
+            for q in ("current", "gap")}
+    n = len(points)
+    print(f"{case}: {n} points, cold {cold_s:.2f} s ({cold_s / n:.3f} s/point), "
+          f"warm path {warm_s:.2f} s ({warm_s / n:.3f} s/point), ratio {cold_s / warm_s:.2f}x")
+    print(f"  work per point: cold mean {np.mean(cold_work):.0f}, warm mean "
+          f"{np.mean(work):.0f} (first point cold: {work[0]}, others mean "
+          f"{np.mean(work[1:]):.0f})")
+    print(f"  statuses not ok: cold {sum(r['status'] != 'ok' for r in cold)}, warm "
+          f"{sum(r['status'] != 'ok' for r in warm)}; max relative difference current "
+          f"{diff['current']:.1e}, gap {diff['gap']:.1e}; log lines: {len(refused)}")
+    for line in refused:
+        print("   ", line)
+
+
+if __name__ == "__main__":
+    for case in sys.argv[1:] or list(CASES):
+        run(case)

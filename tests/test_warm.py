@@ -1,0 +1,140 @@
+"""Warm starts along a chunk (ness_core.warm): path order, and results that do not depend on
+chunking or order. References are cold solves by a different algorithm (ARPACK's Arnoldi
+for the gap, against the warm path's Newton continuation)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from ness_core import configs, dataset, sweep
+from ness_core.api import evaluate
+from ness_core.models import get_model
+from ness_core.models.asep import exact_generator, rates_from_params
+from ness_core.warm import solve_path
+
+# L = 12: 4096 states, above the sparse-LU limit 2^11, so the cold gap is which="LR" Arnoldi
+# and the warm one Newton continuation (MarkovGenerator.track_gap).
+ASEP = {"L": 12, "rho_left": 0.7, "rho_right": 0.2}
+DRIVES = [1.0, 1.04, 1.08, 1.12, 1.16, 1.2, 1.24, 1.28, 1.32]
+
+
+def relative(a, b):
+    return np.abs(np.asarray(a) - np.asarray(b)) / np.abs(np.asarray(b))
+
+
+def test_path_order_is_a_snake_through_the_grid():
+    study = configs.parse_study("g", {"model": "climate", "sweep": {
+        "drive": [0.0, 0.5, 1.0, 1.5], "temperature": [0.5, 1.0, 2.0]}})
+    path = sweep.path_order(study, study.points())
+    assert sorted(p.id for p in path) == sorted(p.id for p in study.points())
+    drive, temperature = study.axes["drive"], study.axes["temperature"]
+    index = [(drive.index(p.coords[0]), temperature.index(p.coords[1])) for p in path]
+    steps = [abs(a[0] - b[0]) + abs(a[1] - b[1]) for a, b in itertools.pairwise(index)]
+    assert steps == [1] * (len(path) - 1)  # every step changes one index by one
+    # the fastest axis is the last numeric one: temperature runs 0,1,2 then 2,1,0
+    assert [i[1] for i in index[:6]] == [0, 1, 2, 2, 1, 0]
+
+
+def test_path_order_runs_along_the_last_numeric_axis():
+    study = configs.parse_study("g", {"model": "asep", "sweep": {
+        "drive": [1.0, 2.0, 3.0], "method": ["exact", "mc"]}, "fixed": {"L": 4}})
+    path = sweep.path_order(study, study.points())
+    assert [p.coords for p in path] == [(1.0, "exact"), (2.0, "exact"), (3.0, "exact"),
+                                        (3.0, "mc"), (2.0, "mc"), (1.0, "mc")]
+
+
+def asep_study(chunk_size):
+    spec = {"model": "asep", "sweep": {"drive": DRIVES}, "fixed": ASEP}
+    if chunk_size is not None:
+        spec["chunk_size"] = chunk_size
+    return configs.parse_study("asep_warm", spec)
+
+
+@pytest.fixture(scope="module")
+def cold():
+    """Every point evaluated alone (cold)."""
+    return [evaluate("asep", drive=d, **ASEP) for d in DRIVES]
+
+
+def test_results_do_not_depend_on_chunking(cold):
+    """Chunk sizes 1, 7 and automatic give the cold results to 1e-10 on current and gap,
+    and the cold residual (the stationary solve is the same)."""
+    for size in (1, 7, None):
+        study = asep_study(size)
+        chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=1)
+        if size is None:
+            assert len(chunks) == 1  # ~1 s of work: one automatic chunk, one path
+        parts = [dataset.compute_chunk(c.manifest(study)) for c in chunks]
+        ds = xr.concat(parts, dim="point")
+        by_id = {str(p): k for k, p in enumerate(ds["point"].values)}
+        rows = [by_id[p.id] for p in study.points()]
+        assert list(ds["status"].values[rows]) == ["ok"] * len(DRIVES)
+        for name in ("current", "gap"):
+            expected = [r[name] for r in cold]
+            assert np.all(relative(ds[name].values[rows], expected) <= 1e-10), (size, name)
+        np.testing.assert_allclose(ds["residual"].values[rows], [r["residual"] for r in cold],
+                                   rtol=1e-6)
+
+
+def test_warm_gap_is_continued_and_agrees_with_arnoldi():
+    """Along the path the gap comes from Newton continuation (not Arnoldi), within 1e-10 of
+    the cold Arnoldi gap; the stored residual is max |W p| of this point's generator."""
+    m = get_model("asep")
+    first = m.solve_warm(m.resolve({"drive": DRIVES[0], **ASEP}), None)
+    params = m.resolve({"drive": DRIVES[1], **ASEP})
+    step = m.solve_warm(params, first.state)
+    assert first.state.method == "arnoldi" and step.state.method == "newton"
+    assert step.refused == "" and 0 < step.work < first.work
+    generator = exact_generator(12, rates_from_params(params))
+    cold_gap = generator.spectral_gap().gap
+    assert relative(step.result["gap"], cold_gap) <= 1e-10
+    p = generator.stationary().probabilities
+    assert step.result["residual"] == pytest.approx(float(np.max(np.abs(generator.matrix @ p))),
+                                                    rel=1e-12)
+
+
+def test_a_far_neighbour_is_refused_logged_and_solved_cold():
+    """Modes handed over from a distant point (drive 0.2 → 8, a different phase of the
+    relaxation spectrum) are refused; the point is solved cold and the log says so."""
+    lines = []
+    results = solve_path("asep", [{"drive": 0.2, **ASEP}, {"drive": 8.0, **ASEP}],
+                         log=lambda fmt, *args: lines.append(fmt % args))
+    cold = evaluate("asep", drive=8.0, **ASEP)
+    assert any("point 1: warm start refused" in line for line in lines), lines
+    assert relative(results[1]["gap"], cold["gap"]) <= 1e-10
+    assert relative(results[1]["current"], cold["current"]) <= 1e-12
+
+
+def test_a_model_without_warm_starts_is_solved_point_by_point():
+    points = [{"drive": d, "temperature": 1.0} for d in (0.0, 0.5, 1.0)]
+    results = solve_path("climate", points)
+    for params, result in zip(points, results, strict=True):
+        expected = evaluate("climate", **params)
+        for name in ("current", "gap"):
+            assert result[name] == expected[name] or (
+                math.isnan(result[name]) and math.isnan(expected[name]))
+
+
+def test_kerr_path_reuses_the_ordering_and_agrees_with_cold_points():
+    """Kerr drive sweep at 40 Fock levels: the path shares one METIS ordering (the sparsity
+    pattern does not change with F ≠ 0) and starts Arnoldi from the previous modes; current
+    and gap equal the cold points' to 1e-10, residuals are each point's own."""
+    points = [{"drive": d, "fock_cutoff": 40} for d in (1.0, 1.02, 1.04, 1.06)]
+    m = get_model("kerr")
+    first = m.solve_warm(m.resolve(points[0]), None)
+    orderings, vector = first.state
+    assert len(orderings) == 1 and vector is not None and first.work > 0
+    second = m.solve_warm(m.resolve(points[1]), first.state)
+    assert second.state[0] is orderings and len(orderings) == 1  # reused, not recomputed
+    results = solve_path("kerr", points)
+    for params, result in zip(points, results, strict=True):
+        cold = evaluate("kerr", **params)
+        assert result["status"] == "ok"
+        for name in ("current", "gap"):
+            assert relative(result[name], cold[name]) <= 1e-10, name
+        assert result["residual"] == pytest.approx(cold["residual"], rel=1e-3, abs=1e-14)
