@@ -314,9 +314,10 @@ def _refine_block(where: str, m: type[Model], axes: Mapping[str, list[Any]],
         known = "a parameter" if axis in {p.name for p in m.parameters} else "no parameter"
         raise ConfigError(f"{where} 'axis': {axis!r} is {known} swept by the study; "
                           f"swept axes: {', '.join(axes)}")
-    if not all(_is_number(v) for v in axes[axis]) or len(axes[axis]) < 3:
-        raise ConfigError(f"{where} 'axis': '{axis}' needs at least 3 numeric values to "
-                          f"refine, got {axes[axis]}")
+    if (m.parameter(axis).kind is not float or not all(_is_number(v) for v in axes[axis])
+            or len(axes[axis]) < 3):
+        raise ConfigError(f"{where} 'axis': '{axis}' needs a real-valued parameter with at "
+                          f"least 3 values to refine, got {axes[axis]}")
     if target not in TARGETS:
         raise ConfigError(f"{where} 'target': {target!r} is not one of {', '.join(TARGETS)}")
     scalars = [o.name for o in m.all_observables() if not o.dims and o.kind is not str]
