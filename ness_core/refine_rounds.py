@@ -130,3 +130,47 @@ def write_outputs(study: sweep.Study, record: dict[str, Any], json_path: str | o
     ds.attrs.update(study=study.name, model=study.model, refine=json.dumps(study.refine),
                     rounds=int(record["round"]))
     dataset.write_netcdf(ds, nc_path)
+
+
+def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> None:
+    """Located target against the first slice axis (``refinement.nc``): location with its
+    uncertainty above, value below (log axis when all positive); one curve per value of
+    the other slice axes; unconverged slices drawn hollow."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spec = json.loads(summary.attrs["refine"])
+    dims = list(summary["location"].dims)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 5.6),
+                                      layout="constrained")
+    if dims:
+        x, rest = dims[0], dims[1:]
+        stacked = summary.stack(curve=rest) if rest else summary.expand_dims(curve=[0])
+        for curve in stacked["curve"].values:
+            sub = stacked.sel(curve=curve)
+            label = ", ".join(f"{d}={v:g}" for d, v in zip(rest, np.atleast_1d(curve),
+                                                             strict=False)) or None
+            xs = sub[x].values
+            done = sub["converged"].values.astype(bool)
+            line = top.errorbar(xs, sub["location"], yerr=sub["location_uncertainty"],
+                                marker="o", label=label)
+            bottom.plot(xs, sub["value"], marker="o", color=line[0].get_color())
+            bottom.plot(xs[~done], sub["value"].values[~done], "o", mfc="white",
+                        color=line[0].get_color())
+        bottom.set_xlabel(x)
+        if len(rest):
+            top.legend(fontsize="small")
+    else:
+        top.errorbar([0], [float(summary["location"])],
+                     yerr=[float(summary["location_uncertainty"])], marker="o")
+        bottom.plot([0], [float(summary["value"])], marker="o")
+    top.set_ylabel(f"{spec['target']} location: {spec['axis']}")
+    bottom.set_ylabel(f"{spec['observable']} at the {spec['target']}")
+    if (summary["value"].values > 0).all():
+        bottom.set_yscale("log")
+    top.set_title(f"study {summary.attrs['study']}: refined to {spec['tolerance']:g}")
+    for path in outputs:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)

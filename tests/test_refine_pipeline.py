@@ -105,6 +105,7 @@ def test_refinement_end_to_end_then_nothing_to_do_and_reuse(tmp_path, snakemake_
     summary = dataset.read_netcdf(tmp_path / "results/k/refinement.nc")
     assert float(summary["value"].sel(N=1.0)) == entry["value"]
     assert [p.stat().st_size > 0 for p in (tmp_path / "results/k/figures").glob("*.png")] == [True]
+    assert (tmp_path / "results/k/refinement.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = snakemake_runner(tmp_path, config, "-n", *PROFILE)
     assert "Nothing to be done" in again.stdout + again.stderr
     # a larger budget redoes the rounds, but every point they want is computed already

@@ -53,7 +53,8 @@ def study_rounds(wildcards):
 
 
 def all_refinements():
-    return expand("results/{study}/refinement.{ext}", study=REFINED, ext=["json", "nc"])
+    return expand("results/{study}/refinement.{ext}", study=REFINED,
+                  ext=["json", "nc", "png", "pdf"])
 
 
 checkpoint refine_round:
@@ -99,3 +100,20 @@ rule refinement:
         with open(input[0]) as fh:
             record = json.load(fh)
         refine_rounds.write_outputs(STUDIES[wildcards.study], record, output.json, output.nc)
+
+
+rule refinement_figure:
+    input:
+        "results/{study}/refinement.nc",
+    output:
+        png="results/{study}/refinement.png",
+        pdf="results/{study}/refinement.pdf",
+    log:
+        "results/logs/refine/{study}/refinement_figure.log",
+    run:
+        from ness_core import dataset, refine_rounds
+        from ness_core.chunk_files import atomic_path
+
+        with (atomic_path(output.png, suffix=".png") as png,
+              atomic_path(output.pdf, suffix=".pdf") as pdf):
+            refine_rounds.draw_summary(dataset.read_netcdf(input[0]), [png, pdf])
