@@ -18,6 +18,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/refine.smk"
 include: "workflow/rules/gather.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/comparisons.smk"

@@ -195,9 +195,10 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
         plans = [sweep.summarize(study, Path(directory, "results", name, "chunks"))
                  for name, study in studies.items()]
     compared = comparisons.describe(config.get("comparisons") or {})
+    refined = [refinement_budget(study) for study in studies.values() if study.refine]
     if as_json:
         print(json.dumps({"studies": [dataclasses.asdict(p) for p in plans],
-                          "comparisons": compared}))
+                          "comparisons": compared, "refinement": refined}))
         return
     header = ("study", "model", "points", "jobs", "chunk", "CPU", "CPU todo", "mem MB",
               "est. peak MB", "peak MB", "done jobs", "done points", "running points")
@@ -210,11 +211,25 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
     widths = [max(len(str(r[k])) for r in (header, *rows)) for k in range(len(header))]
     for row in (header, *rows):
         print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths, strict=True)).rstrip())
+    if refined:
+        print("\nrefinement (points above: the coarse grid; results/STUDY/refinement.json):")
+    for r in refined:
+        print(f"  {r['study']}: {r['target']} of {r['observable']} along {r['axis']} to "
+              f"{r['tolerance']:g}, at most {r['max_points']} points per slice x "
+              f"{r['slices']} slices = {r['max_total_points']} points")
     if compared:
         print("\ncomparisons (results/comparisons/NAME.png, .pdf, .json):")
     for c in compared:
         print(f"  {c['comparison']}: {c['y']} vs {c['x']}, {c['curves']} curve(s) of "
               f"{', '.join(c['studies'])}, {c['references']} reference(s)")
+
+
+def refinement_budget(study: Any) -> dict[str, Any]:
+    """What ``ness plan`` says of a study's ``refine:`` block: the budget in points."""
+    spec = study.refine
+    slices = math.prod(len(v) for k, v in study.axes.items() if k != spec["axis"])
+    return {"study": study.name, **spec, "slices": slices,
+            "max_total_points": slices * spec["max_points"]}
 
 
 def _run_command(configfile: str, snakemake_args: list[str]) -> None:

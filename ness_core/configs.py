@@ -278,7 +278,7 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
     study = Study(name, m.name, axes, coerced_fixed,
                   list(spec.get("figures") or [])
                   or figure_kinds.default_figures(m.name, axes),
-                  spec.get("chunk_size"))
+                  spec.get("chunk_size"), _refine_block(where, m, axes, spec.get("refine")))
     # every value is coerced and in range: what is left are the cross-parameter checks
     base = {**{p.name: p.default for p in m.parameters}, **coerced_fixed}
     if type(m).check is not Model.check:
@@ -296,6 +296,43 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
     if len(set(names)) != len(names):
         raise ConfigError(f"{where}, figures: two figures are called the same; set 'name'")
     return study
+
+
+def _refine_block(where: str, m: type[Model], axes: Mapping[str, list[Any]],
+                  block: Any) -> dict[str, Any] | None:
+    """A study's ``refine:`` block, checked against its model and grid (None if absent)."""
+    from ness_core.refinement import TARGETS
+
+    if block is None:
+        return None
+    if not isinstance(block, Mapping):
+        raise ConfigError(f"{where}, refine: expected a mapping with axis, target, "
+                          "observable, tolerance, max_points")
+    where = f"{where}, refine"
+    axis, target, name = block.get("axis"), block.get("target"), block.get("observable")
+    if axis not in axes:
+        known = "a parameter" if axis in {p.name for p in m.parameters} else "no parameter"
+        raise ConfigError(f"{where} 'axis': {axis!r} is {known} swept by the study; "
+                          f"swept axes: {', '.join(axes)}")
+    if (m.parameter(axis).kind is not float or not all(_is_number(v) for v in axes[axis])
+            or len(axes[axis]) < 3):
+        raise ConfigError(f"{where} 'axis': '{axis}' needs a real-valued parameter with at "
+                          f"least 3 values to refine, got {axes[axis]}")
+    if target not in TARGETS:
+        raise ConfigError(f"{where} 'target': {target!r} is not one of {', '.join(TARGETS)}")
+    scalars = [o.name for o in m.all_observables() if not o.dims and o.kind is not str]
+    if name not in scalars:
+        raise ConfigError(f"{where} 'observable': {name!r} is not a scalar numeric observable "
+                          f"of model '{m.name}'; one of {', '.join(scalars)}")
+    tolerance, budget = block.get("tolerance"), block.get("max_points")
+    if not _is_number(tolerance) or tolerance <= 0:
+        raise ConfigError(f"{where} 'tolerance': {tolerance!r} is not a number > 0")
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < len(axes[axis]):
+        raise ConfigError(f"{where} 'max_points': {budget!r} is smaller than the "
+                          f"{len(axes[axis])} points of the grid along '{axis}'; give an "
+                          "integer >= that")
+    return {"axis": axis, "target": target, "observable": name,
+            "tolerance": float(tolerance), "max_points": budget}
 
 
 def _network_model_name(where: str, model: Any, block: Any) -> str:

@@ -113,8 +113,12 @@ def read_netcdf(path: str | os.PathLike) -> xr.Dataset:
         return ds.load()
 
 
-def assemble(study: Study, paths: Sequence[str | os.PathLike]) -> xr.Dataset:
+def assemble(study: Study, paths: Sequence[str | os.PathLike],
+             missing_ok: bool = False) -> xr.Dataset:
     """The study's dataset on its grid from its chunk files (extra points are ignored).
+
+    With ``missing_ok`` (a refined study on its union grid, :mod:`ness_core.refine_rounds`)
+    points without a result are NaN (``status`` "") instead of an error.
 
     Streams: a first pass reads only each file's point ids and dim sizes, then every
     observable is allocated once on the full grid and filled one chunk file at a time, so
@@ -147,7 +151,7 @@ def assemble(study: Study, paths: Sequence[str | os.PathLike]) -> xr.Dataset:
             values = chunk[name].values[take]
             array[(rows[take], *(slice(0, n) for n in values.shape[1:]))] = values
         filled[rows[take]] = True
-    if not filled.all():
+    if not filled.all() and not missing_ok:
         first = points[int(np.argmin(filled))].id
         raise ValueError(f"study '{study.name}': {int((~filled).sum())} points have no result, "
                          f"e.g. {first}")

@@ -102,6 +102,7 @@ def consistency_checks(ds: xr.Dataset) -> list[dict[str, Any]]:
     rows.append({"check": f"max residual ≤ {RESIDUAL_TOLERANCE:g}", "value": _num(worst),
                  "passed": bool(worst <= RESIDUAL_TOLERANCE)})
     status = ds["status"].values
+    status = status[status != ""]  # "": no point there (a refined study's union grid)
     bad = status[status != "ok"]
     reasons = "; ".join(sorted({str(r) for r in bad})[:3])
     rows.append({"check": "points with status ≠ ok",

@@ -96,6 +96,7 @@ class Study:
     fixed: dict[str, Any]
     figures: list[dict[str, Any]] = field(default_factory=list)
     chunk_size: int | None = None
+    refine: dict[str, Any] | None = None  # the `refine:` block (ness_core.refinement)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -60,6 +60,12 @@ def test_failed_points_are_a_warning_with_their_reason():
     assert verdict(checks) == "warn"
 
 
+def test_union_grid_holes_of_a_refined_study_are_no_failed_points():
+    checks = consistency_checks(climate_dataset([0.0, np.nan, 3.0], ("ok", "", "ok")))
+    assert checks[-1] == {"check": "points with status ≠ ok", "value": "0 of 2",
+                          "passed": True}
+
+
 def test_driven_asep_at_zero_field_is_not_an_equilibrium_point():
     """ρ_L ≠ ρ_R: zero field still leaves a density-driven current, so no σ = 0 check."""
     ds = xr.Dataset(

@@ -168,7 +168,8 @@ def all_comparisons():
 
 
 def all_outputs():
-    return all_datasets() + all_figures() + all_comparisons() + ["results/report/index.html"]
+    return (all_datasets() + all_figures() + all_comparisons() + ["results/report/index.html"]
+            + all_refinements())  # all_refinements: refine.smk
 
 
 def study_grid(study):
@@ -179,4 +180,5 @@ def study_grid(study):
     and the gather job needs no file but its chunks.
     """
     spec = config["studies"][study]
-    return {"model": STUDIES[study].model, "sweep": spec["sweep"], "fixed": spec["fixed"]}
+    grid = {"model": STUDIES[study].model, "sweep": spec["sweep"], "fixed": spec["fixed"]}
+    return {**grid, "refine": spec["refine"]} if spec.get("refine") else grid

@@ -3,7 +3,8 @@
 
 rule gather:
     input:
-        chunk_files,
+        chunks=study_chunk_files,  # refine.smk: the grid's and every refinement round's
+        rounds=study_rounds,  # the last refinement round (its union grid), if any
     output:
         # not update(): Snakemake 9.27 would keep the previous dataset during the job, but
         # after a failed job it records the restored old file as the new job's output, up to

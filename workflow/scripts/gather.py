@@ -5,17 +5,21 @@ validated config entry), so a changed grid rebuilds the dataset; points of kept 
 the grid no longer wants are left out. Chunk files are streamed one at a time.
 """
 
+import json
 import logging
 from pathlib import Path
 
-from ness_core import chunk_files, configs, dataset, job, sweep
+from ness_core import chunk_files, configs, dataset, job, refine_rounds, sweep
 
 
 def main(snakemake) -> None:
     study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
-    logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(snakemake.input),
+    if study.refine:  # the union grid along the refined axis, NaN where a slice has no point
+        with open(snakemake.input.rounds[0]) as fh:
+            study = refine_rounds.union_study(study, json.load(fh)["axis_values"])
+    logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(snakemake.input.chunks),
                  tuple(study.axes), study.shape)
-    for path in snakemake.input:  # every byte against its digest, before reading any
+    for path in snakemake.input.chunks:  # every byte against its digest, before reading any
         manifest = chunk_files.read_manifest(Path(path).with_suffix(".json"))
         problem = chunk_files.verify_chunk(path, [p["id"] for p in manifest["points"]],
                                            full=True)
@@ -23,7 +27,7 @@ def main(snakemake) -> None:
             moved = chunk_files.move_aside(path)
             raise chunk_files.OutputError(f"chunk result {path} is corrupt ({problem}); "
                                           f"moved aside to {moved.name}, rerun to recompute it")
-    ds = dataset.assemble(study, list(snakemake.input))
+    ds = dataset.assemble(study, list(snakemake.input.chunks), missing_ok=bool(study.refine))
     not_ok = int((ds["status"].values != "ok").sum())
     logging.info("assembled %d points, %d with status != ok", ds["status"].size, not_ok)
     dataset.write_netcdf(ds, snakemake.output[0])

@@ -1,0 +1,157 @@
+"""The refine: block: config errors before any job, and refinement run by the workflow
+(rounds as checkpoints, reuse of computed points, Nothing to be done, kill -9 and resume)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ness_core import configs, dataset, refinement
+from ness_core.api import evaluate
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+PROFILE = ("--workflow-profile", str(REPO / "workflow" / "profiles" / "default"))
+FIXED = {"detuning": 3.0, "U0": 1.0, "kappa": 1.0, "temperature": 0.0}
+REFINE = {"axis": "drive", "target": "minimum", "observable": "gap", "tolerance": 1e-4,
+          "max_points": 30}
+STUDY = {"model": "kerr", "sweep": {"drive": {"start": 0.5, "stop": 2.5, "num": 9},
+                                    "N": [1.0]},
+         "fixed": FIXED, "refine": REFINE}
+
+
+def load(**refine):
+    spec = copy.deepcopy(STUDY)
+    spec["refine"].update(refine)
+    return configs.load_config({"studies": {"k": spec}}, SCHEMA)
+
+
+@pytest.mark.parametrize(("refine", "message"), [
+    ({"axis": "drve"}, "refine 'axis': 'drve' is no parameter swept by the study"),
+    ({"axis": "kappa"}, "refine 'axis': 'kappa' is a parameter swept by the study"),
+    ({"target": "boundary"}, "refine, target: 'boundary' is not one of"),
+    ({"observable": "gapp"}, "refine 'observable': 'gapp' is not a scalar numeric"),
+    ({"observable": "status"}, "refine 'observable': 'status' is not a scalar numeric"),
+    ({"tolerance": 0.0}, "refine, tolerance: 0.0 is less than or equal to"),
+    ({"max_points": 8}, "refine 'max_points': 8 is smaller than the 9 points"),
+])
+def test_config_errors(refine, message):
+    with pytest.raises(configs.ConfigError, match=message.replace("(", r"\(")):
+        load(**refine)
+
+
+def test_config_error_for_a_non_real_axis():
+    spec = copy.deepcopy(STUDY)
+    spec["sweep"]["gap_modes"] = [4, 6, 8]
+    spec["refine"]["axis"] = "gap_modes"
+    with pytest.raises(configs.ConfigError, match="'gap_modes' needs a real-valued parameter"):
+        configs.load_config({"studies": {"k": spec}}, SCHEMA)
+
+
+def test_config_error_reaches_snakemake_before_any_job(tmp_path, snakemake_runner):
+    spec = copy.deepcopy(STUDY)
+    spec["refine"]["observable"] = "gapp"
+    config = write(tmp_path, {"studies": {"k": spec}})
+    run = snakemake_runner(tmp_path, config, "-n")
+    assert run.returncode != 0
+    assert "config error: study 'k', refine 'observable': 'gapp'" in run.stderr + run.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def write(workdir: Path, config: dict) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def chunk_results(workdir: Path) -> dict[str, int]:
+    return {p.stem: p.stat().st_mtime_ns
+            for p in (workdir / "results/k/chunks").glob("*.nc")}
+
+
+def gap(drive):
+    return evaluate("kerr", drive=drive, N=1.0, **FIXED)["gap"]
+
+
+def test_refinement_end_to_end_then_nothing_to_do_and_reuse(tmp_path, snakemake_runner):
+    config = write(tmp_path, {"studies": {"k": STUDY}})
+    dry = snakemake_runner(tmp_path, config, "-n", *PROFILE)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert not (tmp_path / "results").exists()  # a dry run writes nothing
+    run = snakemake_runner(tmp_path, config, *PROFILE)
+    assert run.returncode == 0, run.stderr[-3000:]
+    [entry] = json.loads((tmp_path / "results/k/refinement.json").read_text())
+    # the pipeline's rounds give what the same algorithm gives in one process
+    status, xs, rounds = refinement.refine_function(gap, np.linspace(0.5, 2.5, 9), "minimum",
+                                                    1e-4, 30)
+    assert entry["select"] == {"N": 1.0}
+    assert (entry["axis"], entry["target"], entry["observable"]) == ("drive", "minimum", "gap")
+    assert entry["converged"] and entry["points"] == len(xs) == status.points
+    assert entry["location"] == status.location and entry["value"] == status.value
+    assert entry["rounds"] == rounds >= 1
+    ds = dataset.read_netcdf(tmp_path / "results/k/dataset.nc")
+    assert sorted(ds["drive"].values) == sorted(xs)  # union grid of the one slice
+    assert int(ds["gap"].notnull().sum()) == len(xs)
+    summary = dataset.read_netcdf(tmp_path / "results/k/refinement.nc")
+    assert float(summary["value"].sel(N=1.0)) == entry["value"]
+    assert [p.stat().st_size > 0 for p in (tmp_path / "results/k/figures").glob("*.png")] == [True]
+    assert (tmp_path / "results/k/refinement.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = snakemake_runner(tmp_path, config, "-n", *PROFILE)
+    assert "Nothing to be done" in again.stdout + again.stderr
+    # a larger budget redoes the rounds, but every point they want is computed already
+    before = chunk_results(tmp_path)
+    larger = copy.deepcopy(STUDY)
+    larger["refine"]["max_points"] = 40
+    config = write(tmp_path, {"studies": {"k": larger}})
+    rerun = snakemake_runner(tmp_path, config, *PROFILE)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "rule simulate" not in rerun.stdout + rerun.stderr
+    assert chunk_results(tmp_path) == before
+    [same] = json.loads((tmp_path / "results/k/refinement.json").read_text())
+    assert same == entry
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_mid_refinement_then_resume(tmp_path, snakemake_runner):
+    reference = tmp_path / "reference"
+    config = write(reference, {"studies": {"k": STUDY}})
+    assert snakemake_runner(reference, config, *PROFILE).returncode == 0
+    coarse = len(json.loads((reference / "results/k/refine/round_0.json").read_text())
+                 ["chunks"])
+    workdir = tmp_path / "killed"
+    config = write(workdir, {"studies": {"k": STUDY}})
+    cmd = [str(Path(os.sys.executable).with_name("snakemake")), "-s", str(REPO / "Snakefile"),
+           "-d", str(workdir), "--configfile", str(config), "--cores", "2", *PROFILE]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:  # killed once the first refinement chunk is computed
+        deadline = time.monotonic() + 300
+        while not (workdir / "results/k/refine/round_1.json").exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert coarse >= 1 and not (workdir / "results/k/refinement.json").exists()
+    survived = chunk_results(workdir)
+    assert snakemake_runner(workdir, config, "--unlock").returncode == 0
+    rerun = snakemake_runner(workdir, config, *PROFILE)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    after = chunk_results(workdir)
+    assert all(after[c] == t for c, t in survived.items())  # nothing finished recomputed
+    assert ((workdir / "results/k/refinement.json").read_text()
+            == (reference / "results/k/refinement.json").read_text())
+    for name in ("gap", "drive"):
+        np.testing.assert_array_equal(
+            dataset.read_netcdf(workdir / "results/k/dataset.nc")[name].values,
+            dataset.read_netcdf(reference / "results/k/dataset.nc")[name].values)
