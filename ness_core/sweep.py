@@ -301,8 +301,9 @@ def path_order(study: Study, points: Sequence[Point]) -> list[Point]:
         isinstance(v, int | float) and not isinstance(v, bool) for v in study.axes[n])]
     fast = numeric[-1] if numeric else names[-1]
     axes = [names.index(n) for n in names if n != fast] + [names.index(fast)]
-    index = [{v: i for i, v in enumerate(study.axes[n])} for n in names]
-    sizes = [len(study.axes[n]) for n in names]
+    index = [_axis_index(study.axes[n], {p.coords[a] for p in points})
+             for a, n in enumerate(names)]
+    sizes = [len(i) for i in index]
 
     def key(point: Point) -> tuple[int, ...]:
         out, parity = [], 0
@@ -313,6 +314,19 @@ def path_order(study: Study, points: Sequence[Point]) -> list[Point]:
         return tuple(out)
 
     return sorted(points, key=key)
+
+
+def _axis_index(values: Sequence[Any], present: set[Any]) -> dict[Any, int]:
+    """Position of each value along an axis for :func:`path_order`: its place in the config's
+    list; where points carry values off that list (refinement proposals), the rank of every
+    value among all of them sorted by value (numbers), else after the listed ones."""
+    extra = present - set(values)
+    if not extra:
+        return {v: i for i, v in enumerate(values)}
+    union = set(values) | extra
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in union):
+        return {v: i for i, v in enumerate(sorted(union))}
+    return {v: i for i, v in enumerate([*values, *sorted(extra, key=str)])}
 
 
 def plan_chunks(study: Study, points: Sequence[Point],

@@ -48,6 +48,19 @@ def test_path_order_runs_along_the_last_numeric_axis():
                                         (3.0, "mc"), (2.0, "mc"), (1.0, "mc")]
 
 
+def test_path_order_takes_points_off_the_configured_grid_in_value_order():
+    """Refinement proposes values the config does not list: they are ordered by value."""
+    study = configs.parse_study("g", {"model": "climate", "sweep": {
+        "drive": [0.0, 1.0, 2.0], "temperature": [0.5, 1.0]}})
+    points = [sweep.Point(sweep.point_id("climate", {"drive": d, "temperature": t}), (d, t),
+                          {}, ("drive", "temperature"))
+              for d, t in [(1.7, 1.0), (0.3, 0.5), (1.7, 0.5), (0.3, 1.0), (1.0, 0.5)]]
+    path = sweep.path_order(study, points)
+    # drive ranks 0, 0.3, 1, 1.7, 2 → 0.3 and 1.7 odd: temperature runs backwards there
+    assert [p.coords for p in path] == [(0.3, 1.0), (0.3, 0.5), (1.0, 0.5), (1.7, 1.0),
+                                        (1.7, 0.5)]
+
+
 def asep_study(chunk_size):
     spec = {"model": "asep", "sweep": {"drive": DRIVES}, "fixed": ASEP}
     if chunk_size is not None:
