@@ -1,4 +1,5 @@
 # Helpers: config validation, the chunk plan, and input functions. Nothing here computes.
+import json
 import os
 import re
 import sys
@@ -169,7 +170,7 @@ def all_comparisons():
 
 def all_outputs():
     return (all_datasets() + all_figures() + all_comparisons() + ["results/report/index.html"]
-            + all_refinements())  # all_refinements: refine.smk
+            + all_refinements())
 
 
 def study_grid(study):
@@ -182,3 +183,71 @@ def study_grid(study):
     spec = config["studies"][study]
     grid = {"model": STUDIES[study].model, "sweep": spec["sweep"], "fixed": spec["fixed"]}
     return {**grid, "refine": spec["refine"]} if spec.get("refine") else grid
+
+
+# Adaptive refinement (rules in refine.smk): rounds are checkpoint jobs.
+REFINED = [name for name, study in STUDIES.items() if study.refine]
+
+
+def _round_record(study, r):
+    """Round r's record; raises Snakemake's incomplete-checkpoint signal until it exists."""
+    path = checkpoints.refine_round.get(study=study, round=r).output[0]
+    with open(path) as fh:
+        return path, json.load(fh)
+
+
+def _refined_chunk_files(study, record):
+    return expand("results/{study}/chunks/{chunk}.nc", study=study, chunk=record["chunks"])
+
+
+def refine_round_inputs(wildcards):
+    """The grid's chunks, and from round 1 on the previous round and its chunks."""
+    r = int(wildcards.round)
+    if r == 0:
+        return chunk_files(wildcards)
+    path, record = _round_record(wildcards.study, r - 1)
+    return chunk_files(wildcards) + [path] + _refined_chunk_files(wildcards.study, record)
+
+
+def last_round(study):
+    """(path, record) of the study's last round (the first that proposes nothing)."""
+    r = 0
+    while True:
+        path, record = _round_record(study, r)
+        if record["done"]:
+            return path, record
+        r += 1
+
+
+def study_chunk_files(wildcards):
+    """Every chunk of a study: the grid's and, with refinement, every round's."""
+    files = chunk_files(wildcards)
+    if wildcards.study in REFINED:
+        files = files + _refined_chunk_files(wildcards.study, last_round(wildcards.study)[1])
+    return files
+
+
+def study_rounds(wildcards):
+    return [last_round(wildcards.study)[0]] if wildcards.study in REFINED else []
+
+
+def all_refinements():
+    return expand("results/{study}/refinement.{ext}", study=REFINED,
+                  ext=["json", "nc", "png", "pdf"])
+
+
+# A figure's own caption (`caption:`, a file of the working directory or of workflow/report/;
+# configs.load_config checks it exists) is passed as params.caption and appended to
+# figure.rst in the Snakemake report. CAPTIONS (common.smk) is workflow/report/.
+
+
+def figure_caption(study, figure):
+    """The text of the figure's own caption file, or "" (also the standalone report's)."""
+    name = FIGURES[study][figure].get("caption")
+    return configs.caption_file(name, CAPTIONS).read_text() if name else ""
+
+
+def report_comparisons(ext):
+    """results/comparisons/NAME.ext of every comparison of the config (none without one)."""
+    return expand("results/comparisons/{name}.{ext}", name=config.get("comparisons") or {},
+                  ext=ext)

@@ -1,62 +1,6 @@
 # Adaptive refinement (ness_core.refine_rounds): one checkpoint job per (study, round)
 # proposes the next points of every slice and writes their chunk manifests; its chunks are
 # computed by rule simulate like any other. Rounds go on until a round proposes nothing.
-import json
-
-REFINED = [name for name, study in STUDIES.items() if study.refine]
-
-
-def refine_round_file(study, r):
-    return f"results/{study}/refine/round_{r}.json"
-
-
-def _round_record(study, r):
-    """Round r's record; raises Snakemake's incomplete-checkpoint signal until it exists."""
-    path = checkpoints.refine_round.get(study=study, round=r).output[0]
-    with open(path) as fh:
-        return path, json.load(fh)
-
-
-def _refined_chunk_files(study, record):
-    return expand("results/{study}/chunks/{chunk}.nc", study=study, chunk=record["chunks"])
-
-
-def refine_round_inputs(wildcards):
-    """The grid's chunks, and from round 1 on the previous round and its chunks."""
-    r = int(wildcards.round)
-    if r == 0:
-        return chunk_files(wildcards)
-    path, record = _round_record(wildcards.study, r - 1)
-    return chunk_files(wildcards) + [path] + _refined_chunk_files(wildcards.study, record)
-
-
-def last_round(study):
-    """(path, record) of the study's last round (the first that proposes nothing)."""
-    r = 0
-    while True:
-        path, record = _round_record(study, r)
-        if record["done"]:
-            return path, record
-        r += 1
-
-
-def study_chunk_files(wildcards):
-    """Every chunk of a study: the grid's and, with refinement, every round's."""
-    files = chunk_files(wildcards)
-    if wildcards.study in REFINED:
-        files = files + _refined_chunk_files(wildcards.study, last_round(wildcards.study)[1])
-    return files
-
-
-def study_rounds(wildcards):
-    return [last_round(wildcards.study)[0]] if wildcards.study in REFINED else []
-
-
-def all_refinements():
-    return expand("results/{study}/refinement.{ext}", study=REFINED,
-                  ext=["json", "nc", "png", "pdf"])
-
-
 checkpoint refine_round:
     input:
         refine_round_inputs,

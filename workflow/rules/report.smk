@@ -9,12 +9,6 @@ localrules:
     summary_report,
 
 
-def report_comparisons(ext):
-    """results/comparisons/NAME.ext of every comparison of the config (none without one)."""
-    return expand("results/comparisons/{name}.{ext}", name=config.get("comparisons") or {},
-                  ext=ext)
-
-
 rule report_section:
     input:
         dataset="results/{study}/dataset.nc",
