@@ -62,6 +62,7 @@ import scipy.sparse as sp
 
 from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
+from ness_core.solvers import mps
 from ness_core.solvers.lindblad import (
     ARNOLDI_K,
     Liouvillian,
@@ -75,9 +76,12 @@ from ness_core.solvers.lindblad import (
     steady_state,
 )
 from ness_core.solvers.markov import current_fluctuations
-from ness_core.status import combine
+from ness_core.status import OK, combine
+from ness_core.warm import WarmStep
 
 MAX_SITES = 10  # the q = 0 block of L = 11 holds 705 432 elements: too big for GMRES storage
+MPS_MAX_SITES = 1024
+METHODS = ("auto", "exact", "mps")
 # Blocks up to this size are factorised by SuperLU in METIS order (q = 0 in real
 # coordinates), larger ones use preconditioned GMRES. Measured: the L = 8 blocks q = 0 and 1
 # (12 870 and 11 440 elements) factorise in 1.7–1.9 s, the L = 9 block q = 0 (48 620) took
@@ -138,8 +142,8 @@ class Xxz(Model):
     summary = "boundary-driven XXZ spin chain between two magnetisation reservoirs"
     dimension_lengths = {"site": "L"}
     parameters = (
-        Parameter("L", 6, "1", f"number of spins (memory limit L <= {MAX_SITES})", kind=int,
-                  low=2, symbol=r"$L$"),
+        Parameter("L", 6, "1", f"number of spins (exact: L <= {MAX_SITES}, mps: L <= "
+                  f"{MPS_MAX_SITES})", kind=int, low=2, symbol=r"$L$"),
         Parameter("drive", 0.5, "1", "boundary driving μ (bath polarisations ±μ)", low=-1.0,
                   high=1.0, axis="drive", symbol=r"$\mu$"),
         Parameter("anisotropy", 0.5, "energy", "anisotropy Δ_z of the σᶻσᶻ coupling",
@@ -151,7 +155,18 @@ class Xxz(Model):
         Parameter("gap_modes", ARNOLDI_K, "1", "eigenvalues nearest 0 searched for the slowest "
                   "mode (raise it to find a fast-oscillating one)", kind=int, low=1, high=500),
         Parameter("fluctuations", False, "", "also compute the injected magnetisation's "
-                  "scaled variance", kind=bool),
+                  "scaled variance (method exact)", kind=bool),
+        Parameter("method", "auto", "", "'exact' Liouvillian, 'mps' matrix-product time "
+                  f"evolution (no gap), 'auto': exact up to L = {MAX_SITES}, mps beyond",
+                  kind=str, choices=METHODS),
+        Parameter("max_bond", 64, "1", "mps: largest bond dimension χ", kind=int, low=1,
+                  high=4096),
+        Parameter("time_step", 0.1, "time", "mps: Trotter step τ (fourth order, "
+                  "extrapolated from τ and τ/2)", low=0.0, low_inclusive=False, high=1.0),
+        Parameter("tolerance", 1e-6, "1", "mps: relative precision of the bond currents at "
+                  "which the evolution stops", low=0.0, low_inclusive=False, high=0.1),
+        Parameter("max_time", 2e4, "time", "mps: evolution time allowed per point",
+                  low=0.0, low_inclusive=False),
     )
     observables = (
         Observable("current", "1/time", "spin current on the middle bond", symbol=r"$J$"),
@@ -162,6 +177,13 @@ class Xxz(Model):
         Observable("current_spread", "1/time", "max − min of the spin current over bonds"),
         Observable("magnetization_profile", "1", "magnetisation ⟨σᶻ_j⟩", dims=("site",)),
         *fluctuation_observables("magnetisation injected by the left bath"),
+        Observable("current_uniformity", "1", "(max − min of the bond currents)/|J|, zero "
+                   "in the steady state"),
+        Observable("current_error", "1/time", "mps: estimated error of the current (NaN: "
+                   "exact)"),
+        Observable("truncation_error", "1", "mps: largest relative weight dropped by one "
+                   "truncation (0: exact)"),
+        Observable("bond_dimension", "1", "mps: largest bond dimension reached (NaN: exact)"),
     )
 
     equilibrium = "drive = 0 (μ = 0, unpolarised baths): the identity/2^L state, any Δ_z, Γ, L"
@@ -172,13 +194,20 @@ class Xxz(Model):
         return params["drive"] == 0
 
     def check(self, params: dict[str, Any]) -> None:
-        """The q = 0 block and the GMRES basis must fit in memory: L <= ``MAX_SITES``."""
-        length = params["L"]
-        if length > MAX_SITES:
+        """Exact: the q = 0 block and the GMRES basis must fit in memory, L <=
+        ``MAX_SITES``; mps: L <= ``MPS_MAX_SITES`` and no ``fluctuations``."""
+        length, method = params["L"], chosen_method(params)
+        if method == "exact" and length > MAX_SITES:
             raise ParameterError(
-                f"parameter 'L': {length} exceeds the memory limit L <= {MAX_SITES} (the "
-                f"steady-state block would hold C({2 * length}, {length}) = "
-                f"{math.comb(2 * length, length)} elements)")
+                f"parameter 'L': {length} exceeds the memory limit L <= {MAX_SITES} of method "
+                f"'exact' (the steady-state block would hold C({2 * length}, {length}) = "
+                f"{math.comb(2 * length, length)} elements); use method 'mps' or 'auto'")
+        if method == "mps" and length > MPS_MAX_SITES:
+            raise ParameterError(f"parameter 'L': {length} exceeds L <= {MPS_MAX_SITES} of "
+                                 "method 'mps'")
+        if method == "mps" and params["fluctuations"]:
+            raise ParameterError("parameter 'fluctuations': true needs method 'exact' (L <= "
+                                 f"{MAX_SITES}); method 'mps' computes no counting statistics")
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
         """NESS: grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10).
@@ -202,9 +231,26 @@ class Xxz(Model):
         return (8000 if direct else 2000) * 4 ** params["L"] / 2**20
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.solve_warm(params, None).result
+
+    def solve_warm(self, params: dict[str, Any], state: Any) -> WarmStep:
+        """mps: evolution started from the previous point's chain when it has as many
+        sites (the fixed point does not depend on the start); exact: solved cold."""
+        if chosen_method(params) == "mps":
+            start = state if isinstance(state, mps.OperatorChain) else None
+            refused = ""
+            if start is not None and len(start.tensors) != params["L"]:
+                start, refused = None, "previous point has another L"
+            step = solve_mps(params, start)
+            step.refused = refused
+            return step
+        return WarmStep(self.solve_exact(params))
+
+    def solve_exact(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The Liouvillian's steady state and gap (module docstring)."""
         if params["coupling"] < WEAK_COUPLING:
             factor = params["coupling"] / WEAK_COUPLING
-            out = self.solve({**params, "coupling": WEAK_COUPLING})
+            out = self.solve_exact({**params, "coupling": WEAK_COUPLING})
             out.update({k: out[k] * factor for k in WEAK_COUPLING_RATES})
             out["gap_imag"] = math.nan
             out["note"] = (f"weak coupling: solved at Γ = {WEAK_COUPLING:g}, rates scaled by "
@@ -249,9 +295,119 @@ class Xxz(Model):
             "current_spread": float(np.ptp(currents)),
             "magnetization_profile": profile,
             **current_fluctuations(currents[length // 2 - 1], variance, sigma),
+            "current_uniformity": uniformity(np.array(currents)),
+            "current_error": math.nan,
+            "truncation_error": 0.0,
+            "bond_dimension": math.nan,
             "residual": state.residual,
             "status": status,
         }
+
+
+def chosen_method(params: dict[str, Any]) -> str:
+    """``method``, with ``auto`` resolved: exact up to ``MAX_SITES``, mps beyond."""
+    if params["method"] != "auto":
+        return params["method"]
+    return "exact" if params["L"] <= MAX_SITES else "mps"
+
+
+def uniformity(currents: np.ndarray) -> float:
+    """(max − min)/|middle bond current| of the bond currents (0 when all vanish)."""
+    spread = float(np.ptp(currents))
+    middle = abs(float(currents[(len(currents) + 1) // 2 - 1]))  # bond (⌊L/2⌋, ⌊L/2⌋+1)
+    return 0.0 if spread == 0 else spread / middle if middle > 0 else math.inf
+
+
+def mps_generators(params: dict[str, Any], basis: np.ndarray) -> list[np.ndarray]:
+    """The two-site Liouvillian terms in the Pauli basis (:mod:`ness_core.solvers.mps`): on
+    bond j the coupling of spins j, j+1; the left bath's jumps folded into the first bond,
+    the right bath's into the last."""
+    one = np.eye(2)
+    plus, minus = SIGMA_PLUS.toarray(), SIGMA_PLUS.T.toarray()
+    x, y, z = SIGMA_X.toarray(), SIGMA_Y.toarray(), SIGMA_Z.toarray()
+    coupling = np.kron(x, x) + np.kron(y, y) + params["anisotropy"] * np.kron(z, z)
+    mu, gamma, length = params["drive"], params["coupling"], params["L"]
+    up, down = math.sqrt(gamma * (1 + mu) / 2), math.sqrt(gamma * (1 - mu) / 2)
+    generators = []
+    for bond in range(length - 1):
+        jumps = []
+        if bond == 0:
+            jumps += [np.kron(up * plus, one), np.kron(down * minus, one)]
+        if bond == length - 2:
+            jumps += [np.kron(one, down * plus), np.kron(one, up * minus)]
+        generators.append(mps.bond_superoperator(coupling, jumps, basis))
+    return generators
+
+
+def solve_mps(params: dict[str, Any], start: mps.OperatorChain | None) -> WarmStep:
+    """The steady state as a matrix-product operator by fourth-order TEBD, extrapolated in
+    the step (:func:`ness_core.solvers.mps.evolve_to_steady_state`), started from ``start``
+    or from the product state with the linear magnetisation profile μ … −μ.
+
+    Converged (status ``ok``) when both step lengths reached their fixed points within
+    ``max_time`` and the extrapolated bond currents agree to ``tolerance``
+    (``current_uniformity``). ``current_error`` adds the extrapolation's size, the bond
+    currents' spread and the stages' tolerance; ``residual`` is NaN (the continuity
+    equation's residual is the spread). No gap (NaN, ``note``)."""
+    length, mu = params["L"], params["drive"]
+    basis = mps.pauli_basis(2)
+    trace = mps.operator_vector(np.eye(2), basis)
+    z_vector = mps.operator_vector(SIGMA_Z.toarray(), basis)
+    x, y = SIGMA_X.toarray(), SIGMA_Y.toarray()
+    current_matrix = mps.operator_vector(2.0 * (np.kron(x, y) - np.kron(y, x)), basis)
+
+    def observe(chain: mps.OperatorChain) -> np.ndarray:
+        sites, bonds = chain.expectations(trace, [z_vector], [current_matrix])
+        return np.concatenate([bonds[0], sites[0]])
+
+    def scale(values: np.ndarray) -> np.ndarray:
+        out = np.ones_like(values)  # the profile in absolute terms
+        out[:length - 1] = max(float(np.max(np.abs(values[:length - 1]))), 1e-300)
+        return out
+
+    if start is None:
+        profile = [mu * (1 - 2 * j / (length - 1)) for j in range(length)]
+        start = mps.OperatorChain.product([[1.0, 0.0, 0.0, m] for m in profile])
+    chain = start.copy()
+    result = mps.evolve_to_steady_state(
+        chain, mps_generators(params, basis), observe, scale, params["time_step"],
+        params["tolerance"], params["max_time"], params["max_bond"])
+    currents, profile = result.values[:length - 1], result.values[length - 1:]
+    middle = length // 2 - 1
+    current = float(currents[middle])
+    spread = uniformity(currents)
+    status = OK
+    if result.stalled:
+        status = (f"not converged: stalled at t = {result.time:g} with current uniformity "
+                  f"{spread:.2g}, truncation error {result.discarded:.1g} (raise max_bond)")
+    elif not result.converged:
+        status = (f"not converged: evolved to t = {result.time:g} (max_time), current "
+                  f"uniformity {spread:.2g}")
+    elif spread > params["tolerance"]:
+        status = (f"not converged: current uniformity {spread:.2g} > tolerance "
+                  f"{params['tolerance']:g} (raise max_bond or lower time_step)")
+    affinity = math.inf if abs(mu) == 1 else math.atanh(abs(mu))
+    sign = math.copysign(1.0, mu)
+    sigma = entropy_production([current, -current], [sign * affinity, -sign * affinity],
+                               atol=FLOW_ATOL * params["coupling"])
+    out = {
+        "current": current,
+        "entropy_production": sigma,
+        "gap": math.nan,
+        "gap_imag": math.nan,
+        "current_spread": float(np.ptp(currents)),
+        "magnetization_profile": np.asarray(profile, float),
+        **current_fluctuations(current, math.nan, sigma),
+        "current_uniformity": spread,
+        "current_error": float(result.error[middle] + np.ptp(currents)),
+        "truncation_error": result.discarded,
+        "bond_dimension": float(chain.bond_dimension),
+        "residual": math.nan,
+        "status": status,
+        "note": (f"method mps: gap not computed; t = {result.time:g}, {result.steps} steps, "
+                 f"χ = {chain.bond_dimension}"),
+    }
+    return WarmStep(out, state=chain if status == OK else None, work=result.steps)
 
 
 def charge_block(hamiltonian: sp.spmatrix, jumps: list, sectors: dict[int, np.ndarray], q: int,
