@@ -268,25 +268,42 @@ def evolve_stage(chain: OperatorChain, gates: list[list[np.ndarray]], tau: float
                  observe: Callable[[OperatorChain], np.ndarray],
                  scale: Callable[[np.ndarray], np.ndarray], tolerance: float,
                  check_interval: float, max_time: float, max_bond: int,
-                 cutoff: float) -> Stage:
-    """Evolve ``chain`` in place with step ``tau`` until the remaining distance of every
-    observable (relative to ``scale(values)``) is below ``STAGE_MARGIN`` × ``tolerance``."""
+                 cutoff: float, accelerate: bool = True) -> Stage:
+    """Evolve ``chain`` in place with step ``tau`` until the observables (relative to
+    ``scale(values)``) are within ``STAGE_MARGIN`` × ``tolerance`` of their limit.
+
+    With ``accelerate`` the limit is estimated from the slowest mode (Aitken): with the drift
+    Δ_k between checks and q = |Δ_k|/|Δ_{k−1}|, f* ≈ f_k + Δ_k q/(1 − q), converged when two
+    successive estimates agree to the margin. Without it, when |Δ_k| and |Δ_k| q/(1 − q) are
+    below the margin (the values themselves are then returned)."""
     steps_per_check = max(1, round(check_interval / tau))
     previous = observe(chain)
+    estimate = None
     last_drift = best = math.inf
     elapsed, steps, since_best = 0.0, 0, 0
+    margin = STAGE_MARGIN * tolerance
     while elapsed < max_time:
         for _ in range(steps_per_check):
             sweep_step(chain, gates, max_bond, cutoff)
         steps += steps_per_check
         elapsed += steps_per_check * tau
         values = observe(chain)
-        drift = float(np.max(np.abs(values - previous) / scale(values)))
+        change = values - previous
+        drift = float(np.max(np.abs(change) / scale(values)))
         previous = values
         ratio = drift / last_drift if math.isfinite(last_drift) and last_drift > 0 else 1.0
         last_drift = drift
-        remaining = drift * ratio / (1 - ratio) if ratio < 1 else math.inf
-        if drift == 0.0 or max(drift, remaining) < STAGE_MARGIN * tolerance:
+        if drift == 0.0:
+            return Stage(values, elapsed, True, steps)
+        if accelerate:
+            if 0 < ratio < 1:
+                new = values + change * ratio / (1 - ratio)
+                if estimate is not None and np.max(np.abs(new - estimate) / scale(new)) < margin:
+                    return Stage(new, elapsed, True, steps)
+                estimate = new
+            else:
+                estimate = None
+        elif ratio < 1 and max(drift, drift * ratio / (1 - ratio)) < margin:
             return Stage(values, elapsed, True, steps)
         best, since_best = (drift, 0) if drift < STALL_FACTOR * best else (best, since_best + 1)
         if since_best >= STALL_CHECKS:
@@ -298,7 +315,8 @@ def evolve_to_steady_state(chain: OperatorChain, bond_generators: Sequence[np.nd
                            observe: Callable[[OperatorChain], np.ndarray],
                            scale: Callable[[np.ndarray], np.ndarray], tau: float,
                            tolerance: float, max_time: float, max_bond: int,
-                           cutoff: float = 1e-14, check_interval: float = 2.0) -> SteadyState:
+                           cutoff: float = 1e-14, check_interval: float = 2.0,
+                           accelerate: bool = True) -> SteadyState:
     """Converge the fixed points of the fourth-order step at ``tau`` and ``tau``/2 (the
     second started from the first) and Richardson-extrapolate ``observe``'s values.
 
@@ -312,7 +330,7 @@ def evolve_to_steady_state(chain: OperatorChain, bond_generators: Sequence[np.nd
     for step in (tau, tau / 2):
         chain.discarded = 0.0
         stage = evolve_stage(chain, step_gates(bond_generators, step), step, observe, scale,
-                             tolerance, check_interval, budget, max_bond, cutoff)
+                             tolerance, check_interval, budget, max_bond, cutoff, accelerate)
         stages.append(stage)
         budget -= stage.time
         if not stage.converged:
