@@ -23,7 +23,8 @@ Convergence of a stage: every ``check_interval`` the observables are compared wi
 values one interval earlier; with the drift δ_k and its ratio q = δ_k/δ_{k−1} (the slowest
 mode's decay over one interval), the distance still to go is δ_k q/(1 − q). A stage stops
 when that and δ_k itself are below a tenth of the tolerance, or, stalled, when δ_k has not
-reached a new minimum for ``STALL_CHECKS`` intervals.
+reached a new minimum for ``STALL_CHECKS`` intervals while truncations drop more than
+``STALL_TRUNCATION``.
 
 References: G. Vidal, Phys. Rev. Lett. 93, 040502 (2004); M. Zwolak and G. Vidal, Phys.
 Rev. Lett. 93, 207205 (2004) (mixed states); M. Žnidarič, J. Stat. Mech. (2010) L05002 and
@@ -48,6 +49,9 @@ STAGE_MARGIN = 0.1  # a stage stops when its remaining distance is this fraction
 # moving (measured at L = 8, χ = 16: the current jitters by 1 % for ever).
 STALL_FACTOR = 0.9
 STALL_CHECKS = 25
+# ... provided truncation drops more than this weight: an untruncated chain whose drift only
+# oscillates (slow, weakly damped modes of the XX chain) is not stalled.
+STALL_TRUNCATION = 1e-12
 
 
 def pauli_basis(dim: int = 2) -> np.ndarray:
@@ -306,7 +310,7 @@ def evolve_stage(chain: OperatorChain, gates: list[list[np.ndarray]], tau: float
         elif ratio < 1 and max(drift, drift * ratio / (1 - ratio)) < margin:
             return Stage(values, elapsed, True, steps)
         best, since_best = (drift, 0) if drift < STALL_FACTOR * best else (best, since_best + 1)
-        if since_best >= STALL_CHECKS:
+        if since_best >= STALL_CHECKS and chain.discarded > STALL_TRUNCATION:
             return Stage(values, elapsed, False, steps, stalled=True)
     return Stage(previous, elapsed, False, steps)
 
