@@ -279,7 +279,9 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
                      yerr=[float(summary["location_uncertainty"])], marker="o")
         bottom.plot([0], [float(summary["value"])], marker="o")
     top.set_ylabel(f"{spec['target']} location: {spec['axis']}")
-    bottom.set_ylabel(f"{spec['observable']} at the {spec['target']}")
+    bottom.set_ylabel(f"slope d {spec['observable']} / d {spec['axis']}"
+                      if spec["target"] == "steepest"
+                      else f"{spec['observable']} at the {spec['target']}")
     if (summary["value"].values > 0).all():
         bottom.set_yscale("log")
     top.set_title(f"study {summary.attrs['study']}: refined to {spec['tolerance']:g}")
