@@ -60,8 +60,9 @@ def _samples(paths: Sequence[str | os.PathLike], observable: str
     for path in paths:
         manifest = chunk_files.read_manifest(Path(path).with_suffix(".json"))
         params = {p["id"]: p["params"] for p in manifest["points"]}
-        ds = dataset.read_netcdf(path)
-        for pid, value in zip(ds["point"].values, ds[observable].values, strict=True):
+        with xr.open_dataset(path, engine=dataset.ENGINE) as ds:  # only what is needed
+            ids, values = ds["point"].values, ds[observable].values
+        for pid, value in zip(ids, values, strict=True):
             out.append((params[str(pid)], float(value)))
     return out
 
@@ -117,11 +118,9 @@ def next_round(study: sweep.Study, r: int, paths: Sequence[str | os.PathLike],
                                           tuple(params[k] for k in study.axes), base,
                                           tuple(study.axes)))
     chunks: list[str] = list(previous["chunks"]) if previous else []
-    if new_points:
+    if new_points:  # chunked as the grid is: the study's chunk_size, else by estimated cost
         manifests, computed = chunk_files.existing_chunks(directory, verify=False)
-        per_slice = max(len(rec["proposed"]) for rec in records)
-        planned = sweep.plan_chunks(dataclasses.replace(study, chunk_size=per_slice),
-                                    new_points, manifests, computed)
+        planned = sweep.plan_chunks(study, new_points, manifests, computed)
         for chunk in planned:
             if chunk.id not in manifests:
                 sweep.write_manifest(Path(directory, f"{chunk.id}.json"), chunk, study)

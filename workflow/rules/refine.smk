@@ -10,6 +10,7 @@ checkpoint refine_round:
     params:
         # a changed grid or refine block redoes the rounds (reusing every computed point)
         study=lambda wildcards: study_grid(wildcards.study),
+        chunk_size=lambda wildcards: STUDIES[wildcards.study].chunk_size,
     wildcard_constraints:
         round="[0-9]+",
     log:

@@ -3,9 +3,12 @@
 Snakemake ``script:`` of checkpoint ``refine_round`` (:mod:`ness_core.refine_rounds`). The
 study comes from ``params.study`` (the validated config entry with its ``refine:`` block),
 so a changed grid or refine block redoes the rounds; points already computed are reused.
+A round's points are chunked with ``params.chunk_size`` (the study's; null: by estimated
+cost, as the grid), across slices.
 Inputs: the chunks computed so far and, from round 1 on, the previous round's record.
 """
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -14,7 +17,9 @@ from ness_core import chunk_files, configs, job, refine_rounds
 
 
 def main(snakemake) -> None:
-    study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
+    study = dataclasses.replace(
+        configs.parse_study(snakemake.wildcards.study, snakemake.params.study),
+        chunk_size=snakemake.params.chunk_size)
     r = int(snakemake.wildcards.round)
     previous = None
     if snakemake.input.previous:
