@@ -1,17 +1,20 @@
 """Warm starts along a chunk (issue 20, section 1): the same points cold and as one path.
 
-Usage: ``python benchmarks/warm_start.py [asep|kerr ...]`` (default both), under
+Usage: ``python benchmarks/warm_start.py [asep|kerr|xxz9|xxz10 ...]`` (default all), under
 ``flock /tmp/bench.lock`` (each case takes ~1 min on a loaded 2-core machine), with
 ``OPENBLAS_NUM_THREADS=1``. For each case the points are solved cold, one by one
 (``evaluate``), then as one path (``ness_core.warm.solve_path``, what a chunk job does),
 in one process, side by side; printed: both wall times and their ratio, the solver work
-per point (cold vs warm: ASEP Krylov iterations + gap products, Kerr shift-invert solves),
+per point (cold vs warm: ASEP Krylov iterations + gap products, Kerr shift-invert solves,
+XXZ GMRES iterations of the steady state),
 the warm starts refused, and the largest relative differences of current and gap.
 
 * asep: 12 neighbouring points, L = 16 exact (2^16 states), rho_left = 0.6,
   rho_right = 0.3, drive 1.00, 1.05, …, 1.55.
 * kerr: 50 points of a drive sweep F0 = 0.5 … 3.0 at fock_cutoff = 120 (defaults otherwise:
   Δ = 3, U0 = 1, κ = 1, N = 1, T = 0).
+* xxz9, xxz10: drive steps of 0.02 from μ = 0.30 (10 points at L = 9, 4 at L = 10;
+  Δ_z = 0.5, Γ = 1, gap_sectors = none), the steady-state block solved by GMRES.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ CASES = {
                       for k in range(12)]),
     "kerr": ("kerr", [{"drive": float(d), "fock_cutoff": 120}
                       for d in np.linspace(0.5, 3.0, 50)]),
+    "xxz9": ("xxz", [{"L": 9, "drive": 0.3 + 0.02 * k, "gap_sectors": "none"}
+                     for k in range(10)]),
+    "xxz10": ("xxz", [{"L": 10, "drive": 0.3 + 0.02 * k, "gap_sectors": "none"}
+                      for k in range(4)]),
 }
 
 
