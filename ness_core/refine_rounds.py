@@ -136,15 +136,12 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
     """Located target against the first slice axis (``refinement.nc``): location with its
     uncertainty above, value below (log axis when all positive); one curve per value of
     the other slice axes; unconverged slices drawn hollow."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot state: run: jobs share one process
 
     spec = json.loads(summary.attrs["refine"])
     dims = list(summary["location"].dims)
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 5.6),
-                                      layout="constrained")
+    fig = Figure(figsize=(6.4, 5.6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
     if dims:
         x, rest = dims[0], dims[1:]
         stacked = summary.stack(curve=rest) if rest else summary.expand_dims(curve=[0])
@@ -173,4 +170,3 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
     top.set_title(f"study {summary.attrs['study']}: refined to {spec['tolerance']:g}")
     for path in outputs:
         fig.savefig(path, dpi=150)
-    plt.close(fig)
