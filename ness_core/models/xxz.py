@@ -182,15 +182,17 @@ class Xxz(Model):
                 f"{math.comb(2 * length, length)} elements)")
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """NESS: grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10).
-        The gap over all sectors dominates: measured 0.17 / 0.8 / 9.7 s at L = 6 / 7 / 8,
-        ~10× per site. Weak coupling slows the sparse LU (diagonal pivots ~Γ are refused):
-        measured ×3 at Γ = 1e-2 and ×8 at Γ ≤ ``WEAK_COUPLING`` (L = 7, 8)."""
-        ness = 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
+        """NESS: grows like the q = 0 block, C(2L, L) elements; measured (CPU s, with the
+        reflection × spin-flip split) 0.07 / 0.12 / 0.56 s at L = 6 / 7 / 8, ~7 s at L = 10.
+        The gap over all sectors dominates: measured 0.05 / 0.44 / 5.8 s more at L = 6 / 7
+        / 8, ~11× per site (extrapolated above L = 8). Weak coupling slows the sparse LU
+        (diagonal pivots ~Γ are refused): measured ×3 at Γ = 1e-2 and ×8 at
+        Γ ≤ ``WEAK_COUPLING`` (L = 7, 8)."""
+        ness = 0.03 + 4e-5 * math.comb(2 * params["L"], params["L"])
         weak = 1.0 + min(7.0, 1.2 * max(0.0, -math.log10(params["coupling"])))
         if params["gap_sectors"] != "all":
             return ness * weak
-        return (ness + 0.1 * 10.0 ** (params["L"] - 6)) * weak
+        return (ness + 0.05 * 11.0 ** (params["L"] - 6)) * weak
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries.
