@@ -76,6 +76,7 @@ from ness_core.solvers.lindblad import (
 )
 from ness_core.solvers.markov import current_fluctuations
 from ness_core.status import combine
+from ness_core.warm import WarmStep
 
 MAX_SITES = 10  # the q = 0 block of L = 11 holds 705 432 elements: too big for GMRES storage
 # Blocks up to this size are factorised by SuperLU in METIS order (q = 0 in real
@@ -181,15 +182,17 @@ class Xxz(Model):
                 f"{math.comb(2 * length, length)} elements)")
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """NESS: grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10).
-        The gap over all sectors dominates: measured 0.17 / 0.8 / 9.7 s at L = 6 / 7 / 8,
-        ~10× per site. Weak coupling slows the sparse LU (diagonal pivots ~Γ are refused):
-        measured ×3 at Γ = 1e-2 and ×8 at Γ ≤ ``WEAK_COUPLING`` (L = 7, 8)."""
-        ness = 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
+        """NESS: grows like the q = 0 block, C(2L, L) elements; measured (CPU s, with the
+        reflection × spin-flip split) 0.07 / 0.12 / 0.56 s at L = 6 / 7 / 8, ~7 s at L = 10.
+        The gap over all sectors dominates: measured 0.05 / 0.44 / 5.8 s more at L = 6 / 7
+        / 8, ~11× per site (extrapolated above L = 8). Weak coupling slows the sparse LU
+        (diagonal pivots ~Γ are refused): measured ×3 at Γ = 1e-2 and ×8 at
+        Γ ≤ ``WEAK_COUPLING`` (L = 7, 8)."""
+        ness = 0.03 + 4e-5 * math.comb(2 * params["L"], params["L"])
         weak = 1.0 + min(7.0, 1.2 * max(0.0, -math.log10(params["coupling"])))
         if params["gap_sectors"] != "all":
             return ness * weak
-        return (ness + 0.1 * 10.0 ** (params["L"] - 6)) * weak
+        return (ness + 0.05 * 11.0 ** (params["L"] - 6)) * weak
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries.
@@ -202,20 +205,30 @@ class Xxz(Model):
         return (8000 if direct else 2000) * 4 ** params["L"] / 2**20
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.solve_warm(params, None).result
+
+    def solve_warm(self, params: dict[str, Any], warm: Any) -> WarmStep:
+        """Along a path: where GMRES solves the steady-state block (L ≥ 9), the previous
+        point's steady state (``warm``: vec ρ over that block, same L) is its initial guess
+        (:func:`~ness_core.solvers.lindblad.steady_state`'s ``start``); work counted in
+        GMRES iterations of the steady state."""
         if params["coupling"] < WEAK_COUPLING:
             factor = params["coupling"] / WEAK_COUPLING
-            out = self.solve({**params, "coupling": WEAK_COUPLING})
+            step = self.solve_warm({**params, "coupling": WEAK_COUPLING}, warm)
+            out = step.result
             out.update({k: out[k] * factor for k in WEAK_COUPLING_RATES})
             out["gap_imag"] = math.nan
             out["note"] = (f"weak coupling: solved at Γ = {WEAK_COUPLING:g}, rates scaled by "
                            f"Γ/{WEAK_COUPLING:g} (NESS converged to O(Γ²)); gap_imag not computed")
-            return out
+            return step
         length = params["L"]
         hamiltonian, baths = xxz_operators(params)
         jumps = [j for bath in baths for j in bath]
         blocks = xxz_blocks(hamiltonian, jumps, length, params["gap_sectors"],
                             whole=params["fluctuations"])
-        state = steady_state(blocks[0], method=block_solver(blocks[0]))
+        krylov = block_solver(blocks[0]) == "krylov"
+        state = steady_state(blocks[0], method=block_solver(blocks[0]),
+                             start=warm if krylov else None)
         rho = state.rho
         status = state.status
         gap = gap_imag = math.nan
@@ -241,7 +254,7 @@ class Xxz(Model):
                                    atol=FLOW_ATOL * params["coupling"])
         profile = np.array([expectation(rho, site_operator(SIGMA_Z, j, length)).real
                             for j in range(1, length + 1)])
-        return {
+        result = {
             "current": currents[length // 2 - 1],
             "entropy_production": sigma,
             "gap": gap,
@@ -252,6 +265,8 @@ class Xxz(Model):
             "residual": state.residual,
             "status": status,
         }
+        vector = state.rho.ravel(order="F")[blocks[0].elements] if krylov else None
+        return WarmStep(result, vector, state.iterations, state.refused)
 
 
 def charge_block(hamiltonian: sp.spmatrix, jumps: list, sectors: dict[int, np.ndarray], q: int,
