@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/throughput.py chunks 2000 --model asep   # exact ASEP, L = 8
     .venv/bin/python benchmarks/throughput.py sweep 100000      # full sweep vs the loop, all cores
     .venv/bin/python benchmarks/throughput.py gather 100000     # gather peak memory, 100 sites
+    .venv/bin/python benchmarks/throughput.py overhead 10000    # fixed cost of a run vs the loop
 
 Every run is a fresh directory under a temporary root; the workflow runs with the default
 profile. The loop on P cores is P processes, each looping over a contiguous 1/P of the
@@ -145,6 +146,43 @@ def full_sweep(root: Path, points: int) -> None:
           f"| {gather_mb:.0f} |")
 
 
+def overhead(root: Path, points: int) -> None:
+    """The loop and the pipeline on all cores, and the pipeline's fixed cost: its wall time
+    less the longest chunk's compute time (the ``seconds`` attr of each chunk file), i.e.
+    Snakemake's start, parse and DAG, the manifests, job start-up and the gather; and the
+    CPU seconds of both (wall times move with other load on the machine, CPU less)."""
+    import xarray as xr
+
+    cores = os.cpu_count() or 1
+    config = bench_config("climate", points, None)
+    before = _children_cpu()
+    loop = loop_seconds(config, cores)
+    middle = _children_cpu()
+    workdir = Path(tempfile.mkdtemp(dir=root))
+    seconds = snakemake(workdir, config, "--cores", str(cores), *PROFILE,
+                        f"results/{STUDY}/dataset.nc")
+    after = _children_cpu()
+    computed = []
+    for path in sorted((workdir / f"results/{STUDY}/chunks").glob("*.nc")):
+        with xr.open_dataset(path) as ds:
+            computed.append(float(ds.attrs["seconds"]))
+    longest = max(computed)
+    print("| points | cores | jobs | loop s | pipeline s | pipeline / loop | longest chunk s "
+          "| fixed s | loop CPU s | pipeline CPU s | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {points} | {cores} | {len(computed)} | {loop:.1f} | {seconds:.1f} | "
+          f"{seconds / loop:.2f} | {longest:.1f} | {seconds - longest:.1f} | "
+          f"{middle - before:.1f} | {after - middle:.1f} | "
+          f"{(after - middle) / (middle - before):.2f} |")
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (the loop's pool
+    workers, the Snakemake process tree), less sensitive to other load than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def gather_memory(root: Path, points: int) -> None:
     """Peak memory of assembling ``points`` ASEP points with a 100-site profile (synthetic
     chunk files of 10 000 points; the values are random, only sizes matter). Observables
@@ -183,7 +221,7 @@ def gather_memory(root: Path, points: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("dryrun", "chunks", "sweep", "gather"))
+    parser.add_argument("what", choices=("dryrun", "chunks", "sweep", "gather", "overhead"))
     parser.add_argument("points", type=int, nargs="?", default=10_000)
     parser.add_argument("--model", choices=("climate", "asep"), default="climate",
                         help="model of `chunks` (asep: exact, L = 8)")
@@ -196,6 +234,8 @@ def main() -> None:
             chunks(Path(root), args.points, args.model)
         elif args.what == "gather":
             gather_memory(Path(root), args.points)
+        elif args.what == "overhead":
+            overhead(Path(root), args.points)
         else:
             full_sweep(Path(root), args.points)
 

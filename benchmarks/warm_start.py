@@ -1,17 +1,22 @@
 """Warm starts along a chunk (issue 20, section 1): the same points cold and as one path.
 
-Usage: ``python benchmarks/warm_start.py [asep|kerr ...]`` (default both), under
-``flock /tmp/bench.lock`` (each case takes ~1 min on a loaded 2-core machine), with
-``OPENBLAS_NUM_THREADS=1``. For each case the points are solved cold, one by one
+Usage: ``python benchmarks/warm_start.py [asep|kerr|xxz9|xxz10|schlogl ...]`` (default all),
+under ``flock /tmp/bench.lock`` (each case takes up to ~1 min on a loaded 2-core machine),
+with ``OPENBLAS_NUM_THREADS=1``. For each case the points are solved cold, one by one
 (``evaluate``), then as one path (``ness_core.warm.solve_path``, what a chunk job does),
 in one process, side by side; printed: both wall times and their ratio, the solver work
-per point (cold vs warm: ASEP Krylov iterations + gap products, Kerr shift-invert solves),
+per point (cold vs warm: ASEP Krylov iterations + gap products, Kerr shift-invert solves,
+XXZ GMRES iterations of the steady state, network Newton solves of the continuation),
 the warm starts refused, and the largest relative differences of current and gap.
 
 * asep: 12 neighbouring points, L = 16 exact (2^16 states), rho_left = 0.6,
   rho_right = 0.3, drive 1.00, 1.05, …, 1.55.
 * kerr: 50 points of a drive sweep F0 = 0.5 … 3.0 at fock_cutoff = 120 (defaults otherwise:
   Δ = 3, U0 = 1, κ = 1, N = 1, T = 0).
+* xxz9, xxz10: drive steps of 0.02 from μ = 0.30 (10 points at L = 9, 4 at L = 10;
+  Δ_z = 0.5, Γ = 1, gap_sectors = none), the steady-state block solved by GMRES.
+* schlogl: the Schlögl network (dx/dt = 6a x² − x³ − 11x + 6), 41 points a = 0.90 … 1.30,
+  each continued from a = 1.5 in 20 steps (the upper branch of the hysteresis loop).
 """
 
 from __future__ import annotations
@@ -21,11 +26,34 @@ import time
 
 import numpy as np
 
+SCHLOGL = {"parameters": {"a": 1.0}, "species": {"X": {"initial": 1.0}},
+           "chemostats": {"A": {"concentration": "a"}, "B": {"concentration": 1.0}},
+           "reactions": {"auto": {"equation": "2 X + A <-> 3 X", "rate": 6.0, "backward": 1.0},
+                         "exchange": {"equation": "X <-> B", "rate": 11.0, "backward": 6.0}},
+           "current": "exchange", "continuation": {"parameter": "a", "start": 1.5,
+                                                   "steps": 20}}
+
+
+def schlogl() -> tuple[str, list[dict]]:
+    """The Schlögl network swept down from a = 1.5 (its model is built from the study)."""
+    from ness_core import configs
+
+    study = configs.parse_study("schlogl", {"model": "network", "network": SCHLOGL,
+                                            "sweep": {"a": [float(a) for a in
+                                                            np.linspace(0.9, 1.3, 41)]}})
+    return study.model, [p.params for p in study.points()]
+
+
 CASES = {
-    "asep": ("asep", [{"L": 16, "rho_left": 0.6, "rho_right": 0.3, "drive": 1.0 + 0.05 * k}
-                      for k in range(12)]),
-    "kerr": ("kerr", [{"drive": float(d), "fock_cutoff": 120}
-                      for d in np.linspace(0.5, 3.0, 50)]),
+    "asep": lambda: ("asep", [{"L": 16, "rho_left": 0.6, "rho_right": 0.3,
+                               "drive": 1.0 + 0.05 * k} for k in range(12)]),
+    "kerr": lambda: ("kerr", [{"drive": float(d), "fock_cutoff": 120}
+                              for d in np.linspace(0.5, 3.0, 50)]),
+    "xxz9": lambda: ("xxz", [{"L": 9, "drive": 0.3 + 0.02 * k, "gap_sectors": "none"}
+                             for k in range(10)]),
+    "xxz10": lambda: ("xxz", [{"L": 10, "drive": 0.3 + 0.02 * k, "gap_sectors": "none"}
+                              for k in range(4)]),
+    "schlogl": schlogl,
 }
 
 
@@ -34,7 +62,7 @@ def run(case: str) -> None:
     from ness_core.models import get_model
     from ness_core.warm import solve_path
 
-    name, points = CASES[case]
+    name, points = CASES[case]()
     model = get_model(name)
     work: list[int] = []
     solve_warm = model.solve_warm

@@ -214,7 +214,9 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
     if refined:
         print("\nrefinement (points above: the coarse grid; results/STUDY/refinement.json):")
     for r in refined:
-        print(f"  {r['study']}: {r['target']} of {r['observable']} along {r['axis']} to "
+        where = (f"along {r['axis']}" if "axis" in r
+                 else f"in the {r['axes'][0]}-{r['axes'][1]} plane")
+        print(f"  {r['study']}: {r['target']} of {r['observable']} {where} to "
               f"{r['tolerance']:g}, at most {r['max_points']} points per slice x "
               f"{r['slices']} slices = {r['max_total_points']} points")
     if compared:
@@ -227,7 +229,8 @@ def _plan_command(configfile: str, directory: str, as_json: bool,
 def refinement_budget(study: Any) -> dict[str, Any]:
     """What ``ness plan`` says of a study's ``refine:`` block: the budget in points."""
     spec = study.refine
-    slices = math.prod(len(v) for k, v in study.axes.items() if k != spec["axis"])
+    refined = [spec["axis"]] if "axis" in spec else spec["axes"]
+    slices = math.prod(len(v) for k, v in study.axes.items() if k not in refined)
     return {"study": study.name, **spec, "slices": slices,
             "max_total_points": slices * spec["max_points"]}
 

@@ -300,26 +300,47 @@ def parse_study(name: str, spec: Mapping[str, Any]) -> Study:
 
 def _refine_block(where: str, m: type[Model], axes: Mapping[str, list[Any]],
                   block: Any) -> dict[str, Any] | None:
-    """A study's ``refine:`` block, checked against its model and grid (None if absent)."""
-    from ness_core.refinement import TARGETS
+    """A study's ``refine:`` block, checked against its model and grid (None if absent).
+
+    One refined axis (``axis:``, :mod:`ness_core.refinement`) or two (``axes: [x, y]``,
+    :mod:`ness_core.refinement2d`); the returned block has the one key it was given."""
+    from ness_core import refinement, refinement2d
 
     if block is None:
         return None
     if not isinstance(block, Mapping):
-        raise ConfigError(f"{where}, refine: expected a mapping with axis, target, "
+        raise ConfigError(f"{where}, refine: expected a mapping with axis (or axes), target, "
                           "observable, tolerance, max_points")
     where = f"{where}, refine"
-    axis, target, name = block.get("axis"), block.get("target"), block.get("observable")
-    if axis not in axes:
-        known = "a parameter" if axis in {p.name for p in m.parameters} else "no parameter"
-        raise ConfigError(f"{where} 'axis': {axis!r} is {known} swept by the study; "
-                          f"swept axes: {', '.join(axes)}")
-    if (m.parameter(axis).kind is not float or not all(_is_number(v) for v in axes[axis])
-            or len(axes[axis]) < 3):
-        raise ConfigError(f"{where} 'axis': '{axis}' needs a real-valued parameter with at "
-                          f"least 3 values to refine, got {axes[axis]}")
-    if target not in TARGETS:
-        raise ConfigError(f"{where} 'target': {target!r} is not one of {', '.join(TARGETS)}")
+    target, name = block.get("target"), block.get("observable")
+    if ("axis" in block) == ("axes" in block):
+        raise ConfigError(f"{where}: give either 'axis' (one swept axis) or 'axes' (two), "
+                          "not both or neither")
+    refined = [block["axis"]] if "axis" in block else block["axes"]
+    key = "axis" if "axis" in block else "axes"
+    if key == "axes" and (not isinstance(refined, list) or len(refined) != 2
+                          or refined[0] == refined[1]):
+        raise ConfigError(f"{where} 'axes': expected two different swept axes [x, y], got "
+                          f"{refined!r}")
+    for axis in refined:
+        if axis not in axes:
+            known = (f"a parameter of model '{m.name}' but not swept"
+                     if axis in {p.name for p in m.parameters}
+                     else f"no parameter of model '{m.name}'")
+            raise ConfigError(f"{where} '{key}': {axis!r} is {known}; swept axes: "
+                              f"{', '.join(axes)}")
+        if (m.parameter(axis).kind is not float or not all(_is_number(v) for v in axes[axis])
+                or len(axes[axis]) < (3 if key == "axis" else 2)):
+            least = 3 if key == "axis" else 2
+            raise ConfigError(f"{where} '{key}': '{axis}' needs a real-valued parameter with at "
+                              f"least {least} values to refine, got {axes[axis]}")
+    targets = refinement.TARGETS if key == "axis" else refinement2d.TARGETS
+    if target not in targets:
+        other = "axes: [x, y]" if key == "axis" else "axis:"
+        also = (f"; {target!r} is a target of {other}"
+                if target in refinement.TARGETS + refinement2d.TARGETS else "")
+        raise ConfigError(f"{where} 'target': {target!r} is not one of {', '.join(targets)} "
+                          f"(the targets of {key}:){also}")
     scalars = [o.name for o in m.all_observables() if not o.dims and o.kind is not str]
     if name not in scalars:
         raise ConfigError(f"{where} 'observable': {name!r} is not a scalar numeric observable "
@@ -327,12 +348,13 @@ def _refine_block(where: str, m: type[Model], axes: Mapping[str, list[Any]],
     tolerance, budget = block.get("tolerance"), block.get("max_points")
     if not _is_number(tolerance) or tolerance <= 0:
         raise ConfigError(f"{where} 'tolerance': {tolerance!r} is not a number > 0")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < len(axes[axis]):
+    coarse = math.prod(len(axes[a]) for a in refined)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < coarse:
+        grid = " x ".join(f"'{a}'" for a in refined)
         raise ConfigError(f"{where} 'max_points': {budget!r} is smaller than the "
-                          f"{len(axes[axis])} points of the grid along '{axis}'; give an "
-                          "integer >= that")
-    return {"axis": axis, "target": target, "observable": name,
-            "tolerance": float(tolerance), "max_points": budget}
+                          f"{coarse} points of the grid along {grid}; give an integer >= that")
+    return {key: block[key] if key == "axis" else list(refined), "target": target,
+            "observable": name, "tolerance": float(tolerance), "max_points": budget}
 
 
 def _network_model_name(where: str, model: Any, block: Any) -> str:

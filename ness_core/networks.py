@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -375,6 +375,7 @@ def flux_entropy_production(forward: np.ndarray, backward: np.ndarray) -> float:
 # ---------------------------------------------------------------------- deterministic form
 NEWTON_MAXITER = 500  # Newton halves a root of k·x² per step: 180 steps for e^{-125}
 NEWTON_RTOL = 1e-12  # on max |dc/dt| relative to the largest one-way rate
+N_STARTS = 8  # Newton starts of deterministic_steady_states
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,7 @@ class DeterministicResult:
         return sum(s.stable for s in self.states)
 
 
-def deterministic_steady_states(kin: Kinetics, initial: np.ndarray, n_starts: int = 8,
+def deterministic_steady_states(kin: Kinetics, initial: np.ndarray, n_starts: int = N_STARTS,
                                 seed: int = 0,
                                 extra_starts: Iterable[np.ndarray] = ()) -> DeterministicResult:
     """Steady states of dc/dt = Sᵀ (v⁺ − v⁻) in the compatibility class of ``initial``.
@@ -468,7 +469,9 @@ CONTINUATION_HALVINGS = 6  # a continuation step is halved at most this often be
 
 
 def continue_steady_state(network: ReactionNetwork, params: Mapping[str, Any], parameter: str,
-                          start: float, steps: int, initial: np.ndarray) -> np.ndarray:
+                          start: float, steps: int, initial: np.ndarray,
+                          reached: Sequence[tuple[float, np.ndarray]] = ()
+                          ) -> tuple[np.ndarray, list[tuple[float, np.ndarray]], int]:
     """Stable steady state at ``params`` reached by a quasi-static sweep of ``parameter``.
 
     Natural-parameter continuation: at ``parameter = start`` the multi-start solution
@@ -482,6 +485,23 @@ def continue_steady_state(network: ReactionNetwork, params: Mapping[str, Any], p
     bistable range follows the two branches of the hysteresis loop. ``initial`` fixes the
     conserved totals all along the path.
 
+    ``reached``: the (value, state) pairs of a sweep from the same ``start`` with the same
+    other parameters and totals (a neighbouring point's, as returned here). The sweep
+    resumes from the one between ``start`` and the target nearest the target, with the
+    same step (target − start)/steps, instead of walking from ``start`` again: both walks
+    pass through that value on the branch followed from ``start``. Without such a pair it
+    starts at ``start``.
+
+    Returns
+    -------
+    c : ndarray, shape (d,)
+        The state at the target.
+    visited : list of (float, ndarray)
+        The sweep's (value, state) pairs from ``start`` to the target (the ``reached`` of a
+        next point).
+    solves : int
+        Newton solves spent (the multi-start at ``start`` counts its starts).
+
     Raises
     ------
     ParameterError
@@ -490,14 +510,22 @@ def continue_steady_state(network: ReactionNetwork, params: Mapping[str, Any], p
         If no steady state is found at ``start`` (recorded as a failed point).
     """
     target = float(params[parameter])
-    first = deterministic_steady_states(network.kinetics({**params, parameter: start}),
-                                        initial)
-    if not first.states:
-        raise RuntimeError(f"continuation: no steady state at {parameter} = {start:g}")
-    c = first.states[0].concentrations
     full = (target - start) / max(steps, 1)
-    value, h = float(start), full
+    low, high = min(start, target), max(start, target)
+    # distance from start along the sweep: the pairs up to the target, the farthest last
+    visited = sorted((pair for pair in reached if low <= pair[0] <= high),
+                     key=lambda pair: abs(pair[0] - start))
+    solves = 0
+    if not visited:
+        first = deterministic_steady_states(network.kinetics({**params, parameter: start}),
+                                            initial)
+        if not first.states:
+            raise RuntimeError(f"continuation: no steady state at {parameter} = {start:g}")
+        visited, solves = [(float(start), first.states[0].concentrations)], N_STARTS
+    value, c = visited[-1]
+    h = full
     while value != target:
+        solves += 1
         nxt = target if abs(target - value) <= abs(h) * (1 + 1e-12) else value + h
         kin = network.kinetics({**params, parameter: nxt})
         stoich, q, laws = _class_geometry(kin)
@@ -513,7 +541,8 @@ def continue_steady_state(network: ReactionNetwork, params: Mapping[str, Any], p
             new = _newton(kin, stoich, q, laws, totals, relaxed)
             new = relaxed if new is None else new
         c, value, h = new, nxt, math.copysign(min(2 * abs(h), abs(full)), full)
-    return c
+        visited.append((value, c))
+    return c, visited, solves
 
 
 def detailed_balance(kin: Kinetics) -> bool:

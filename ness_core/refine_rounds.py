@@ -1,20 +1,22 @@
 """Refinement rounds of a study in the pipeline: computed chunks → next points → outputs.
 
-A study with a ``refine:`` block (:mod:`ness_core.refinement`) is computed on its grid
-first; then the checkpoint ``refine_round`` (workflow/rules/refine.smk) runs
-:func:`next_round` once per round ``r = 0, 1, …``: it reads every chunk computed so far,
-proposes each slice's next points, chunks them (points get the usual stable ids, and
-:func:`ness_core.sweep.plan_chunks` reuses any chunk in ``results/<study>/chunks/`` that
-already holds one, so nothing is computed twice) and writes their manifests, then
-``results/<study>/refine/round_<r>.json``::
+A study with a ``refine:`` block (one axis: :mod:`ness_core.refinement`; two, ``axes:``:
+:mod:`ness_core.refinement2d`) is computed on its grid first; then the checkpoint
+``refine_round`` (workflow/rules/refine.smk) runs :func:`next_round` once per round
+``r = 0, 1, …``: it reads every chunk computed so far, proposes each slice's next points,
+chunks them (points get the usual stable ids, and :func:`ness_core.sweep.plan_chunks`
+reuses any chunk in ``results/<study>/chunks/`` that already holds one, so nothing is
+computed twice) and writes their manifests, then ``results/<study>/refine/round_<r>.json``::
 
-    {"round": r, "done": bool, "axis": "drive", "axis_values": [...union, sorted...],
+    {"round": r, "done": bool, "axes": ["drive"], "axis_values": {"drive": [...union...]},
      "chunks": [...refinement chunks of rounds 0..r...], "slices": [{"select": {...},
      "location": ..., ..., "proposed": [...]}, ...]}
 
-``done`` (nothing proposed: every slice converged or out of budget) ends the rounds;
-:func:`write_outputs` turns the last round into ``refinement.json`` and ``refinement.nc``.
-A slice is one combination of the values of the other swept axes (``select``).
+(a slice of a 2-D study has its :class:`~ness_core.refinement2d.BoundaryStatus`, points
+``[x, y]`` proposed and its ``samples`` ``[x, y, value]``). ``done`` (nothing proposed:
+every slice converged or out of budget) ends the rounds; :func:`write_outputs` turns the
+last round into ``refinement.json`` and ``refinement.nc``. A slice is one combination of
+the values of the other swept axes (``select``).
 """
 
 from __future__ import annotations
@@ -30,13 +32,24 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ness_core import chunk_files, dataset, refinement, sweep
+from ness_core import chunk_files, dataset, refinement, refinement2d, sweep
 from ness_core.models import get_model
 
 
+def refined_axes(spec: dict[str, Any]) -> list[str]:
+    """The refined axes of a ``refine:`` block: ``[axis]`` or the two ``axes``."""
+    return [spec["axis"]] if "axis" in spec else list(spec["axes"])
+
+
+def slice_axes(study: sweep.Study) -> dict[str, list[Any]]:
+    """The swept axes that are not refined (their combinations are the slices)."""
+    refined = refined_axes(study.refine)
+    return {k: v for k, v in study.axes.items() if k not in refined}
+
+
 def slices(study: sweep.Study) -> list[dict[str, Any]]:
-    """Every combination of the other swept axes, in grid order (``[{}]`` for one axis)."""
-    others = {k: v for k, v in study.axes.items() if k != study.refine["axis"]}
+    """Every combination of the other swept axes, in grid order (``[{}]`` for none)."""
+    others = slice_axes(study)
     return [dict(zip(others, combo, strict=True)) for combo in itertools.product(*others.values())]
 
 
@@ -47,17 +60,33 @@ def _samples(paths: Sequence[str | os.PathLike], observable: str
     for path in paths:
         manifest = chunk_files.read_manifest(Path(path).with_suffix(".json"))
         params = {p["id"]: p["params"] for p in manifest["points"]}
-        ds = dataset.read_netcdf(path)
-        for pid, value in zip(ds["point"].values, ds[observable].values, strict=True):
+        with xr.open_dataset(path, engine=dataset.ENGINE) as ds:  # only what is needed
+            ids, values = ds["point"].values, ds[observable].values
+        for pid, value in zip(ids, values, strict=True):
             out.append((params[str(pid)], float(value)))
     return out
 
 
-def union_study(study: sweep.Study, axis_values: Sequence[float]) -> sweep.Study:
-    """``study`` with the refined axis on the union grid ``axis_values`` (the dataset's)."""
-    axes = {k: (list(axis_values) if k == study.refine["axis"] else v)
-            for k, v in study.axes.items()}
+def union_study(study: sweep.Study, axis_values: dict[str, Sequence[float]]) -> sweep.Study:
+    """``study`` with the refined axes on the union grids ``axis_values`` (the dataset's)."""
+    axes = {k: list(axis_values.get(k, v)) for k, v in study.axes.items()}
     return dataclasses.replace(study, axes=axes)
+
+
+def _propose(spec: dict[str, Any], samples: dict[tuple[float, ...], float]
+             ) -> tuple[dict[str, Any], list[tuple[float, ...]]]:
+    """One slice's status record and proposals from its samples {coordinates: value}."""
+    keys = sorted(samples)
+    values = [samples[k] for k in keys]
+    budget = spec["max_points"] - len(keys)
+    if "axis" in spec:
+        status, proposed = refinement.propose([k[0] for k in keys], values, spec["target"],
+                                              spec["tolerance"], budget)
+        return {**status.as_dict(), "proposed": proposed}, [(x,) for x in proposed]
+    status, points = refinement2d.propose([k[0] for k in keys], [k[1] for k in keys], values,
+                                          spec["tolerance"], budget)
+    return ({**status.as_dict(), "proposed": [list(p) for p in points],
+             "samples": [[*k, v] for k, v in zip(keys, values, strict=True)]}, points)
 
 
 def next_round(study: sweep.Study, r: int, paths: Sequence[str | os.PathLike],
@@ -66,47 +95,51 @@ def next_round(study: sweep.Study, r: int, paths: Sequence[str | os.PathLike],
     rounds) and the previous round's record; writes the manifests of new chunks in
     ``directory`` and returns the round's record (see the module docstring)."""
     spec = study.refine
-    axis = spec["axis"]
+    refined = refined_axes(spec)
     samples = _samples(paths, spec["observable"])
-    names = [k for k in study.axes if k != axis]
+    names = list(slice_axes(study))
     records, new_points = [], []
-    values = set(float(v) for v in study.axes[axis])
+    values = {a: {float(v) for v in study.axes[a]} for a in refined}
     m = get_model(study.model)
     base = {**{p.name: p.default for p in m.parameters}, **study.fixed}
     for select in slices(study):
         xy = {}
         for params, y in samples:
             if all(params[k] == select[k] for k in names):
-                xy[float(params[axis])] = y
-        xs = sorted(xy)
-        values.update(xs)
-        status, proposed = refinement.propose(xs, [xy[x] for x in xs], spec["target"],
-                                              spec["tolerance"], spec["max_points"] - len(xs))
-        records.append({"select": select, **status.as_dict(), "proposed": proposed})
-        for x in proposed:
-            params = {**base, **select, axis: x}
+                xy[tuple(float(params[a]) for a in refined)] = y
+        record, proposed = _propose(spec, xy)
+        records.append({"select": select, **record})
+        for coords in (*xy, *proposed):
+            for a, v in zip(refined, coords, strict=True):
+                values[a].add(v)
+        for coords in proposed:
+            params = {**base, **select, **dict(zip(refined, coords, strict=True))}
             new_points.append(sweep.Point(sweep.point_id(study.model, params),
                                           tuple(params[k] for k in study.axes), base,
                                           tuple(study.axes)))
-        values.update(proposed)
     chunks: list[str] = list(previous["chunks"]) if previous else []
-    if new_points:
+    if new_points:  # chunked as the grid is: the study's chunk_size, else by estimated cost
         manifests, computed = chunk_files.existing_chunks(directory, verify=False)
-        per_slice = max(len(rec["proposed"]) for rec in records)
-        planned = sweep.plan_chunks(dataclasses.replace(study, chunk_size=per_slice),
-                                    new_points, manifests, computed)
+        planned = sweep.plan_chunks(study, new_points, manifests, computed)
         for chunk in planned:
             if chunk.id not in manifests:
                 sweep.write_manifest(Path(directory, f"{chunk.id}.json"), chunk, study)
             if chunk.id not in chunks:
                 chunks.append(chunk.id)
-    return {"round": r, "done": not new_points, "axis": axis,
-            "axis_values": sorted(values), "chunks": chunks, "slices": records}
+    return {"round": r, "done": not new_points, "axes": refined,
+            "axis_values": {a: sorted(v) for a, v in values.items()}, "chunks": chunks,
+            "slices": records}
 
 
 def entries(study: sweep.Study, record: dict[str, Any]) -> list[dict[str, Any]]:
     """``refinement.json``: one entry per slice of the last round's ``record``."""
     spec = study.refine
+    if "axes" in spec:
+        return [{"select": s["select"], "axes": spec["axes"], "target": spec["target"],
+                 "observable": spec["observable"], "points": s["points"],
+                 "converged": s["converged"], "loss": s["loss"], "level": s["level"],
+                 "boundary": s["boundary"], "rounds": record["round"]}
+                for s in record["slices"]]
     return [{"select": s["select"], "axis": spec["axis"], "target": spec["target"],
              "observable": spec["observable"], "location": s["location"], "value": s["value"],
              "uncertainty": s["uncertainty"], "points": s["points"],
@@ -114,34 +147,112 @@ def entries(study: sweep.Study, record: dict[str, Any]) -> list[dict[str, Any]]:
              "at_edge": s["at_edge"], "rounds": record["round"]} for s in record["slices"]]
 
 
+def _padded(rows: list[list[list[float]]], shape: tuple[int, ...], width: int) -> np.ndarray:
+    """Ragged per-slice lists of ``width``-tuples as one array ``(*shape, longest, width)``,
+    NaN-padded."""
+    longest = max((len(r) for r in rows), default=0)
+    out = np.full((len(rows), longest, width), np.nan)
+    for i, r in enumerate(rows):
+        if r:
+            out[i, :len(r)] = r
+    return out.reshape(*shape, longest, width)
+
+
 def write_outputs(study: sweep.Study, record: dict[str, Any], json_path: str | os.PathLike,
                   nc_path: str | os.PathLike) -> None:
-    """``refinement.json`` and the same numbers as ``refinement.nc`` (dims: the slice axes)."""
+    """``refinement.json`` and the same numbers as ``refinement.nc`` (dims: the slice axes;
+    a 2-D study's boundary points and samples along ``boundary_point`` and ``sample``,
+    NaN-padded)."""
     rows = entries(study, record)
     chunk_files.write_json_atomic(json_path, rows)
-    others = {k: v for k, v in study.axes.items() if k != study.refine["axis"]}
+    others = slice_axes(study)
+    dims = tuple(others)
     shape = tuple(len(v) for v in others.values())
+    keys = (("points", "converged", "loss", "level") if "axes" in study.refine else
+            ("location", "value", "uncertainty", "location_uncertainty", "points", "converged",
+             "at_edge"))
     data = {}
-    for key in ("location", "value", "uncertainty", "location_uncertainty", "points",
-                "converged", "at_edge"):
+    for key in keys:
         array = np.array([row[key] for row in rows]).reshape(shape)
-        data[key] = (tuple(others), array.astype(int) if array.dtype == bool else array)
+        data[key] = (dims, array.astype(int) if array.dtype == bool else array)
+    if "axes" in study.refine:
+        x, y = study.refine["axes"]
+        boundary = _padded([row["boundary"] for row in rows], shape, 2)
+        samples = _padded([s["samples"] for s in record["slices"]], shape, 3)
+        for name, array, dim, axis in (("boundary_x", boundary[..., 0], "boundary_point", x),
+                                       ("boundary_y", boundary[..., 1], "boundary_point", y),
+                                       ("sample_x", samples[..., 0], "sample", x),
+                                       ("sample_y", samples[..., 1], "sample", y),
+                                       ("sample_value", samples[..., 2], "sample",
+                                        study.refine["observable"])):
+            data[name] = ((*dims, dim), array, {"long_name": axis})
     ds = xr.Dataset(data, coords={k: np.array(v) for k, v in others.items()})
     ds.attrs.update(study=study.name, model=study.model, refine=json.dumps(study.refine),
                     rounds=int(record["round"]))
     dataset.write_netcdf(ds, nc_path)
 
 
-def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> None:
-    """Located target against the first slice axis (``refinement.nc``): location with its
-    uncertainty above, value below (log axis when all positive); one curve per value of
-    the other slice axes; unconverged slices drawn hollow."""
+def _draw_boundary(summary: xr.Dataset, spec: dict[str, Any],
+                   outputs: Sequence[str | os.PathLike]) -> None:
+    """A 2-D study's figure, one panel per slice: the samples (coloured by the observable,
+    one colour scale for all panels), the located boundary points and the model's
+    reference lines in the plane (e.g. the ASEP's L → inf phase boundaries)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    x, y = spec["axes"]
+    dims = list(summary["points"].dims)
+    stacked = summary.stack(curve=dims) if dims else summary.expand_dims(curve=[0])
+    n = stacked.sizes["curve"]
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 1.0, 4.0 * rows),
+                             layout="constrained", squeeze=False, sharex=True, sharey=True)
+    values = stacked["sample_value"].values
+    norm = matplotlib.colors.Normalize(np.nanmin(values), np.nanmax(values))
+    lines = get_model(summary.attrs["model"]).reference_lines(x, y)
+    for ax, curve in zip(axes.flat, stacked["curve"].values, strict=False):
+        sub = stacked.sel(curve=curve)
+        dots = ax.scatter(sub["sample_x"], sub["sample_y"], c=sub["sample_value"], s=5,
+                          cmap="viridis", norm=norm, zorder=1)
+        for xs, ys, _ in lines:
+            ax.plot(xs, ys, "--", color="0.5", lw=0.8, zorder=0)
+        ax.plot(sub["boundary_x"], sub["boundary_y"], "o", ms=2.5, mfc="none", color="C3",
+                zorder=2)
+        label = ", ".join(f"{d}={v:g}" for d, v in zip(dims, np.atleast_1d(curve),
+                                                         strict=False))
+        done = "converged" if int(sub["converged"]) else "unconverged"
+        ax.set_title(f"{label + ': ' if label else ''}{int(sub['points'])} points, {done}",
+                     fontsize="small")
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.colorbar(dots, ax=axes, label=spec["observable"], shrink=0.8)
+    fig.suptitle(f"study {summary.attrs['study']}: where {spec['observable']} crosses its mid "
+                 f"level (red), tolerance {spec['tolerance']:g}; dashed: model's reference lines",
+                 fontsize="small")
+    for path in outputs:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> None:
+    """Located target against the first slice axis (``refinement.nc``): location with its
+    uncertainty above, value below (log axis when all positive); one curve per value of
+    the other slice axes; unconverged slices drawn hollow. A 2-D study: its boundary in
+    the plane (:func:`_draw_boundary`)."""
     spec = json.loads(summary.attrs["refine"])
+    if "axes" in spec:
+        _draw_boundary(summary, spec, outputs)
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     dims = list(summary["location"].dims)
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 5.6),
                                       layout="constrained")
@@ -167,7 +278,9 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
                      yerr=[float(summary["location_uncertainty"])], marker="o")
         bottom.plot([0], [float(summary["value"])], marker="o")
     top.set_ylabel(f"{spec['target']} location: {spec['axis']}")
-    bottom.set_ylabel(f"{spec['observable']} at the {spec['target']}")
+    bottom.set_ylabel(f"slope d {spec['observable']} / d {spec['axis']}"
+                      if spec["target"] == "steepest"
+                      else f"{spec['observable']} at the {spec['target']}")
     if (summary["value"].values > 0).all():
         bottom.set_yscale("log")
     top.set_title(f"study {summary.attrs['study']}: refined to {spec['tolerance']:g}")

@@ -35,6 +35,7 @@ def test_single_site_matches_two_state_solution(method):
     r = evaluate("asep", L=1, alpha=a, beta=b, gamma=g, delta=d, method=method)
     assert r["current"] == pytest.approx((a * b - g * d) / (a + b + g + d), abs=1e-14)
     assert r["density_profile"] == pytest.approx([(a + d) / (a + b + g + d)], abs=1e-14)
+    assert r["density"] == pytest.approx((a + d) / (a + b + g + d), abs=1e-14)
 
 
 @pytest.mark.parametrize("method", ["exact", "formula"])
@@ -55,6 +56,7 @@ def test_tasep_on_line_alpha_plus_beta_one_is_bernoulli(method):
     r = tasep(method, 9, 0.35, 0.65)
     assert r["current"] == pytest.approx(0.35 * 0.65, abs=1e-12)
     assert r["density_profile"] == pytest.approx(np.full(9, 0.35), abs=1e-12)
+    assert r["density"] == pytest.approx(0.35, abs=1e-12)
 
 
 def test_cli_point_json_example(capsys):
@@ -127,6 +129,7 @@ def test_particle_hole_reflection_symmetry_of_exact_solution():
     s = evaluate("asep", alpha=0.2, beta=0.7, gamma=0.35, delta=0.1, **base)
     assert s["current"] == pytest.approx(r["current"], abs=1e-12)
     assert s["density_profile"] == pytest.approx(1.0 - r["density_profile"][::-1], abs=1e-12)
+    assert s["density"] == pytest.approx(1.0 - r["density"], abs=1e-12)
 
 
 @pytest.mark.parametrize("drive", [0.7, math.inf])

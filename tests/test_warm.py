@@ -151,3 +151,126 @@ def test_kerr_path_reuses_the_ordering_and_agrees_with_cold_points():
         for name in ("current", "gap"):
             assert relative(result[name], cold[name]) <= 1e-10, name
         assert result["residual"] == pytest.approx(cold["residual"], rel=1e-3, abs=1e-14)
+
+
+# XXZ: from L = 9 the steady-state block is solved by GMRES (xxz.DIRECT_MAX_ELEMENTS). With
+# the limit set to 0 the L = 6 block (924 elements) takes the same GMRES path in ~0.07 s;
+# the references are the unpatched SuperLU solves of the same points.
+XXZ = {"L": 6, "gap_sectors": "none"}
+XXZ_DRIVES = [0.3, 0.32, 0.34, 0.36, 0.38, 0.4, 0.42, 0.44, 0.46]
+
+
+@pytest.fixture(scope="module")
+def xxz_direct():
+    return [evaluate("xxz", drive=d, **XXZ) for d in XXZ_DRIVES]
+
+
+@pytest.fixture
+def xxz_gmres(monkeypatch):
+    import ness_core.models.xxz as xxz
+
+    monkeypatch.setattr(xxz, "DIRECT_MAX_ELEMENTS", 0)
+    return xxz
+
+
+def test_xxz_gmres_path_does_not_depend_on_chunking(xxz_direct, xxz_gmres):
+    """Chunk sizes 1, 7 and automatic: GMRES warm-started from the neighbour's steady state
+    gives the SuperLU current to 1e-10 and a residual at the solver tolerance."""
+    for size in (1, 7, None):
+        spec = {"model": "xxz", "sweep": {"drive": XXZ_DRIVES}, "fixed": XXZ}
+        if size is not None:
+            spec["chunk_size"] = size
+        study = configs.parse_study("xxz_warm", spec)
+        chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=1)
+        assert len(chunks) == {1: 9, 7: 2, None: 1}[size]
+        ds = xr.concat([dataset.compute_chunk(c.manifest(study)) for c in chunks], dim="point")
+        by_id = {str(p): k for k, p in enumerate(ds["point"].values)}
+        rows = [by_id[p.id] for p in study.points()]
+        assert list(ds["status"].values[rows]) == ["ok"] * len(XXZ_DRIVES)
+        expected = [r["current"] for r in xxz_direct]
+        assert np.all(relative(ds["current"].values[rows], expected) <= 1e-10), size
+        assert np.all(ds["residual"].values[rows] <= 1e-11)
+
+
+def test_xxz_gmres_starts_from_the_neighbour_and_stores_its_own_residual(xxz_gmres):
+    """The second point starts from the first one's state, needs fewer GMRES iterations,
+    and its stored residual is ‖L vec ρ‖ of its own Liouvillian block."""
+    m = get_model("xxz")
+    first = m.solve_warm(m.resolve({"drive": XXZ_DRIVES[0], **XXZ}), None)
+    params = m.resolve({"drive": XXZ_DRIVES[1], **XXZ})
+    step = m.solve_warm(params, first.state)
+    assert step.refused == "" and 0 < step.work < first.work
+    hamiltonian, baths = xxz_gmres.xxz_operators(params)
+    block = xxz_gmres.xxz_blocks(hamiltonian, [j for b in baths for j in b], 6, "none")[0]
+    assert xxz_gmres.block_solver(block) == "krylov"
+    assert step.result["residual"] == pytest.approx(
+        float(np.linalg.norm(block.matrix @ step.state)), rel=1e-12)
+
+
+def test_xxz_reversed_bias_start_is_refused_and_solved_cold(xxz_gmres):
+    """μ = 0.9 → −0.9 at Γ = 3: the neighbour's state is a worse guess than zero (the bias
+    is reversed), so it is refused, the log says so, and the point is the cold one."""
+    points = [{"drive": d, "coupling": 3.0, **XXZ} for d in (0.9, -0.9)]
+    lines = []
+    results = solve_path("xxz", points, log=lambda fmt, *args: lines.append(fmt % args))
+    assert any("point 1: warm start refused (start residual" in line for line in lines), lines
+    cold = evaluate("xxz", **points[1])
+    assert results[1]["current"] == cold["current"]
+    # the exact symmetry μ → −μ (reflection of the chain) reverses the current
+    assert relative(results[1]["current"], -results[0]["current"]) <= 1e-10
+
+
+# Schlögl network dx/dt = 6a x² − x³ − 11x + 6 (tests/test_networks.py), swept down from
+# a = 1.5 by continuation: bistable for 0.99 < a < 1.036, the upper branch followed until
+# its fold near a = 0.99; below only the lower root remains. So the state is the largest
+# real root of the cubic at every a here.
+SCHLOGL_A = [0.98, 0.99, 1.0, 1.01, 1.02, 1.03, 1.04, 1.06, 1.1]
+
+
+def schlogl_study(chunk_size=None):
+    from test_networks import schlogl_block
+
+    spec = {"model": "network", "sweep": {"a": SCHLOGL_A}, "network": schlogl_block(
+        continuation={"parameter": "a", "start": 1.5, "steps": 10})}
+    if chunk_size is not None:
+        spec["chunk_size"] = chunk_size
+    return configs.parse_study("schlogl_warm", spec)
+
+
+def test_network_continuation_resumes_along_the_path_and_does_not_depend_on_chunking():
+    from test_networks import schlogl_roots
+
+    study = schlogl_study()
+    cold = [evaluate(study.model, **p.params) for p in study.points()]
+    for size in (1, 7, None):
+        study = schlogl_study(size)
+        chunks = sweep.plan_chunks(study, study.points(), {}, set(), cores=1)
+        assert len(chunks) == {1: 9, 7: 2, None: 1}[size]
+        ds = xr.concat([dataset.compute_chunk(c.manifest(study)) for c in chunks], dim="point")
+        by_id = {str(p): k for k, p in enumerate(ds["point"].values)}
+        rows = [by_id[p.id] for p in study.points()]
+        for name in ("current", "gap"):
+            assert np.all(relative(ds[name].values[rows], [r[name] for r in cold]) <= 1e-10)
+        largest = [max(schlogl_roots(a)) for a in SCHLOGL_A]
+        assert np.all(relative(ds["concentration_X"].values[rows], largest) <= 1e-10), size
+        # the residual is max |dc/dt| of the reported state: the cubic at that root
+        x = ds["concentration_X"].values[rows]
+        a = np.array(SCHLOGL_A)
+        np.testing.assert_allclose(ds["residual"].values[rows],
+                                   np.abs(6 * a * x**2 - x**3 - 11 * x + 6), atol=1e-12)
+
+
+def test_network_continuation_from_the_neighbour_takes_one_step():
+    """The second point resumes from the first one's sweep (one Newton step of 0.01 instead
+    of the walk from a = 1.5); a change of another parameter is refused and logged."""
+    study = schlogl_study()
+    m = get_model(study.model)
+    first = m.solve_warm(m.resolve({"a": 1.0}), None)
+    second = m.solve_warm(m.resolve({"a": 1.01}), first.state)
+    assert second.refused == "" and second.work == 1 < first.work
+    lines = []
+    results = solve_path(study.model, [{"a": 1.0}, {"a": 1.01, "volume": 50.0}],
+                         log=lambda fmt, *args: lines.append(fmt % args))
+    assert any("point 1: warm start refused (other parameters than a changed)" in line
+               for line in lines), lines
+    assert results[1]["current"] == evaluate(study.model, a=1.01, volume=50.0)["current"]

@@ -19,6 +19,9 @@ derived gamma and delta). Observables and conventions:
   A = ln(alpha·beta·p^(L−1) / (gamma·delta·q^(L−1))); every cycle of the state graph is a
   combination of such transfers, so Schnakenberg's sum collapses to J·A. A = inf when a
   reverse rate vanishes (then sigma = inf if J > 0); sigma = 0 when J = 0.
+* ``density``: the mean occupation (1/L)·Σ_j <n_j> of the chain, the site average of
+  ``density_profile`` (NaN where the profile is not computed). Across the LD/HD line it
+  jumps, as L → inf, from rho_left to rho_right (bulk densities alpha/p and 1 − beta/p).
 * ``phase``: LD / HD / MC of the L → inf phase diagram, from the effective reservoir
   densities rho_a = 1/(1 + kappa+(alpha, gamma)), rho_b = kappa+(beta, delta)/(1 +
   kappa+(beta, delta)) of Uchiyama–Sasamoto–Wadati, which reduce to rho_left and rho_right
@@ -558,7 +561,8 @@ class Asep(Model):
 
     Observables: ``current`` (particles per unit time 1/p across a bond, positive to the
     right), ``current_stderr``, ``entropy_production`` (J·A), ``affinity`` (A),
-    ``gap`` (exact only), ``density_profile`` (dims ``site``), ``phase`` (LD/HD/MC); with
+    ``gap`` (exact only), ``density_profile`` (dims ``site``), ``density`` (its site
+    average), ``phase`` (LD/HD/MC); with
     ``fluctuations=true`` (exact only) ``current_variance``, ``fano_factor``, ``tur_ratio``
     and ``density_correlation`` (dims ``site_i``, ``site_j``), else NaN / empty.
     """
@@ -602,6 +606,8 @@ class Asep(Model):
         Observable("gap", "1/time", "spectral gap of the master-equation generator", symbol=r"$g$"),
         Observable("density_profile", "1", "mean site occupation", dims=("site",),
                    symbol=r"$\langle n_j\rangle$"),
+        Observable("density", "1", "mean occupation of the chain, the site average of "
+                   "density_profile", symbol=r"$\rho$"),
         Observable("phase", "", "phase of the infinite-L diagram (LD, HD or MC)", kind=str),
         *fluctuation_observables("bond-averaged particle count"),
         Observable("density_correlation", "1", "connected density correlation "
@@ -695,4 +701,5 @@ class Asep(Model):
         result.update(current_fluctuations(result["current"], result["current_variance"],
                                            result["entropy_production"]))
         result["phase"] = phase_label(*effective_densities(rates))
+        result["density"] = float(np.mean(result["density_profile"]))  # NaN if not computed
         return step

@@ -49,9 +49,13 @@ from several starts (:func:`ness_core.networks.deterministic_steady_states`). Wi
 ``continuation: {parameter, start, steps}`` each point also follows the stable branch
 from ``parameter = start`` to its own value (:func:`ness_core.networks.continue_steady_state`)
 and reports the state that branch ends on, so a sweep up and a sweep down a bistable range
-(two studies with different ``start``) show the hysteresis loop. The continuation runs
-inside the point, not from the previous point of the chunk: a point's result depends only on
-its parameters (and its id), never on chunk size or on which points share its job.
+(two studies with different ``start``) show the hysteresis loop. Along a chunk's path
+(:mod:`ness_core.warm`) the sweep resumes from the state the previous point's sweep (same
+other parameters) reached nearest this point between ``start`` and it: the walk from
+``start`` passes through that value, so the branch is the same, and the state reported is
+the multi-start state nearest to the branch's end, found the same way cold or warm. A point's result
+depends only on its parameters (and its id), never on chunk size or on which points share
+its job.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ from ness_core.networks import (
     stochastic_steady_state,
 )
 from ness_core.status import combine
+from ness_core.warm import WarmStep
 
 PREFIX = "network:"
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -352,13 +357,35 @@ class NetworkModel(Model):
         return detailed_balance(self.network.kinetics(params))
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.solve_warm(params, None).result
+
+    def solve_warm(self, params: dict[str, Any], warm: Any) -> WarmStep:
+        """With ``continuation``, along a path: the sweep resumes from the previous point's
+        sweep (``warm``: (other parameters, its visited (value, state) pairs)) if that point
+        has the same other parameters (:func:`ness_core.networks.continue_steady_state`'s
+        ``reached``); work counted in Newton solves of the sweep. Without
+        ``continuation`` there is nothing to hand on."""
         kin = self.network.kinetics(params)
         initial = self.initial(params)
         cont = self.spec.get("continuation")
-        extra = []
+        extra, handed, solves, refused = [], None, 0, ""
         if cont is not None:
-            extra = [continue_steady_state(self.network, params, cont["parameter"],
-                                           cont["start"], cont["steps"], initial)]
+            others = tuple(sorted((k, v) for k, v in params.items()
+                                  if k != cont["parameter"]))
+            reached = warm[1] if warm is not None and warm[0] == others else ()
+            if warm is not None and not reached:
+                refused = f"other parameters than {cont['parameter']} changed"
+            end, visited, solves = continue_steady_state(
+                self.network, params, cont["parameter"], cont["start"], cont["steps"],
+                initial, reached)
+            extra, handed = [end], (others, visited)
+        result = self._solve_from(params, kin, initial, extra)
+        return WarmStep(result, handed, solves, refused)
+
+    def _solve_from(self, params: dict[str, Any], kin: Any, initial: np.ndarray,
+                    extra: list[np.ndarray]) -> dict[str, Any]:
+        """The point's result: multi-start Newton (plus the continuation's end in
+        ``extra``, whose nearest state is reported), then the requested form."""
         det = deterministic_steady_states(kin, initial, extra_starts=extra)
         if not det.states:
             return {**self._nan(), "n_stable": 0.0, "solver": "deterministic",

@@ -218,17 +218,19 @@ class Xxz(Model):
                                  f"{MAX_SITES}); method 'mps' computes no counting statistics")
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """NESS: grows like the q = 0 block, C(2L, L) elements (measured: ~7 s at L = 10).
-        The gap over all sectors dominates: measured 0.17 / 0.8 / 9.7 s at L = 6 / 7 / 8,
-        ~10× per site. Weak coupling slows the sparse LU (diagonal pivots ~Γ are refused):
-        measured ×3 at Γ = 1e-2 and ×8 at Γ ≤ ``WEAK_COUPLING`` (L = 7, 8)."""
+        """NESS: grows like the q = 0 block, C(2L, L) elements; measured (CPU s, with the
+        reflection × spin-flip split) 0.07 / 0.12 / 0.56 s at L = 6 / 7 / 8, ~7 s at L = 10.
+        The gap over all sectors dominates: measured 0.05 / 0.44 / 5.8 s more at L = 6 / 7
+        / 8, ~11× per site (extrapolated above L = 8). Weak coupling slows the sparse LU
+        (diagonal pivots ~Γ are refused): measured ×3 at Γ = 1e-2 and ×8 at
+        Γ ≤ ``WEAK_COUPLING`` (L = 7, 8). Method mps: :func:`mps_cost_estimate`."""
         if chosen_method(params) == "mps":
             return mps_cost_estimate(params)
-        ness = 0.01 + 4e-5 * math.comb(2 * params["L"], params["L"])
+        ness = 0.03 + 4e-5 * math.comb(2 * params["L"], params["L"])
         weak = 1.0 + min(7.0, 1.2 * max(0.0, -math.log10(params["coupling"])))
         if params["gap_sectors"] != "all":
             return ness * weak
-        return (ness + 0.1 * 10.0 ** (params["L"] - 6)) * weak
+        return (ness + 0.05 * 11.0 ** (params["L"] - 6)) * weak
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB: the charge blocks of the Liouvillian cover all 4^L density-matrix entries.
@@ -245,35 +247,42 @@ class Xxz(Model):
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.solve_warm(params, None).result
 
-    def solve_warm(self, params: dict[str, Any], state: Any) -> WarmStep:
-        """mps: evolution started from the previous point's chain when it has as many
-        sites (the fixed point does not depend on the start); exact: solved cold."""
+    def solve_warm(self, params: dict[str, Any], warm: Any) -> WarmStep:
+        """Along a path. mps: the evolution starts from the previous point's chain when it
+        has as many sites (the fixed point does not depend on the start); work counted in
+        steps. Exact: where GMRES solves the steady-state block (L ≥ 9), the previous
+        point's steady state (vec ρ over that block, same L) is its initial guess
+        (:func:`~ness_core.solvers.lindblad.steady_state`'s ``start``); work counted in
+        GMRES iterations of the steady state."""
         if chosen_method(params) == "mps":
-            start = state if isinstance(state, mps.OperatorChain) else None
+            start = warm if isinstance(warm, mps.OperatorChain) else None
             refused = ""
             if start is not None and len(start.tensors) != params["L"]:
                 start, refused = None, "previous point has another L"
             step = solve_mps(params, start)
             step.refused = refused
             return step
-        return WarmStep(self.solve_exact(params))
+        return self.solve_exact(params, warm if isinstance(warm, np.ndarray) else None)
 
-    def solve_exact(self, params: dict[str, Any]) -> dict[str, Any]:
+    def solve_exact(self, params: dict[str, Any], warm: np.ndarray | None) -> WarmStep:
         """The Liouvillian's steady state and gap (module docstring)."""
         if params["coupling"] < WEAK_COUPLING:
             factor = params["coupling"] / WEAK_COUPLING
-            out = self.solve_exact({**params, "coupling": WEAK_COUPLING})
+            step = self.solve_exact({**params, "coupling": WEAK_COUPLING}, warm)
+            out = step.result
             out.update({k: out[k] * factor for k in WEAK_COUPLING_RATES})
             out["gap_imag"] = math.nan
             out["note"] = (f"weak coupling: solved at Γ = {WEAK_COUPLING:g}, rates scaled by "
                            f"Γ/{WEAK_COUPLING:g} (NESS converged to O(Γ²)); gap_imag not computed")
-            return out
+            return step
         length = params["L"]
         hamiltonian, baths = xxz_operators(params)
         jumps = [j for bath in baths for j in bath]
         blocks = xxz_blocks(hamiltonian, jumps, length, params["gap_sectors"],
                             whole=params["fluctuations"])
-        state = steady_state(blocks[0], method=block_solver(blocks[0]))
+        krylov = block_solver(blocks[0]) == "krylov"
+        state = steady_state(blocks[0], method=block_solver(blocks[0]),
+                             start=warm if krylov else None)
         rho = state.rho
         status = state.status
         gap = gap_imag = math.nan
@@ -299,7 +308,7 @@ class Xxz(Model):
                                    atol=FLOW_ATOL * params["coupling"])
         profile = np.array([expectation(rho, site_operator(SIGMA_Z, j, length)).real
                             for j in range(1, length + 1)])
-        return {
+        result = {
             "current": currents[length // 2 - 1],
             "entropy_production": sigma,
             "gap": gap,
@@ -314,6 +323,8 @@ class Xxz(Model):
             "residual": state.residual,
             "status": status,
         }
+        vector = state.rho.ravel(order="F")[blocks[0].elements] if krylov else None
+        return WarmStep(result, vector, state.iterations, state.refused)
 
 
 def chosen_method(params: dict[str, Any]) -> str:

@@ -97,6 +97,9 @@ class SteadyState:
         GMRES iterations so far on this block's solver; 0 for direct methods.
     status : str
         ``"ok"`` or a short reason.
+    refused : str
+        Why a ``start`` given to :func:`steady_state` was not used (``""``: used, or none
+        given).
     """
 
     rho: np.ndarray
@@ -104,6 +107,7 @@ class SteadyState:
     method: str
     iterations: int
     status: str
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -587,22 +591,30 @@ class Liouvillian:
 def _preconditioned_gmres(mat: sp.csc_matrix,
                           precond: Callable[[np.ndarray], np.ndarray]
                           ) -> Callable[[np.ndarray], np.ndarray]:
-    """x ↦ mat⁻¹ x by right-preconditioned GMRES (true residual, raises if not converged)."""
+    """x ↦ mat⁻¹ x by right-preconditioned GMRES.
+
+    ``solve(rhs, guess=None)`` stops at the true residual ‖rhs − mat x‖ ≤ ``KRYLOV_RTOL``
+    ‖rhs‖ and raises if not converged. With a ``guess`` x₀ it solves for the correction,
+    mat δ = rhs − mat x₀, to the same absolute residual, and returns x₀ + δ.
+    """
     m = mat.shape[0]
     op = spla.LinearOperator((m, m), matvec=lambda u: mat @ precond(u), dtype=complex)
 
-    def solve(rhs: np.ndarray) -> np.ndarray:
+    def solve(rhs: np.ndarray, guess: np.ndarray | None = None) -> np.ndarray:
         count = [0]
 
         def callback(_):
             count[0] += 1
 
-        u, info = spla.gmres(op, rhs, rtol=KRYLOV_RTOL, atol=0.0, restart=KRYLOV_RESTART,
+        target = KRYLOV_RTOL * float(np.linalg.norm(rhs))
+        start = 0.0 if guess is None else guess
+        defect = rhs if guess is None else rhs - mat @ guess
+        u, info = spla.gmres(op, defect, rtol=0.0, atol=target, restart=KRYLOV_RESTART,
                              maxiter=KRYLOV_MAXITER, callback=callback, callback_type="pr_norm")
         if info != 0:
             raise RuntimeError(f"GMRES not converged after {count[0]} iterations")
         solve.iterations += count[0]
-        return precond(u)
+        return start + precond(u)
 
     solve.iterations = 0
     return solve
@@ -668,7 +680,8 @@ def nested_dissection(mat: sp.spmatrix, partner: np.ndarray | None = None) -> np
 
 
 # ---------------------------------------------------------------------- steady state
-def steady_state(liouvillian: Liouvillian, method: str = "auto") -> SteadyState:
+def steady_state(liouvillian: Liouvillian, method: str = "auto",
+                 start: np.ndarray | None = None) -> SteadyState:
     """Steady state: L ρ = 0 with Tr ρ = 1, solved in the liouvillian's block.
 
     Parameters
@@ -681,6 +694,13 @@ def steady_state(liouvillian: Liouvillian, method: str = "auto") -> SteadyState:
         right-preconditioned by the exact inverse of the no-jump part
         (:meth:`Liouvillian.no_jump_inverse`), O(Σ_m n_m³) per step. ``"auto"``: dense up
         to ``DENSE_MAX_ELEMENTS`` elements, direct above.
+    start : ndarray of complex, shape (size,), optional
+        Initial guess of the ``"krylov"`` method over the block's elements (vec ρ at
+        ``elements``), e.g. a neighbouring point's steady state in a sweep; ignored by the
+        other methods. GMRES then solves for the correction, to the same true residual
+        as from zero, so the result agrees with the cold one to the solver tolerance. A
+        start of the wrong length, or whose residual is not below that of zero (‖b‖, the
+        start is worse than none), is not used, and ``refused`` says why.
 
     Returns
     -------
@@ -690,17 +710,35 @@ def steady_state(liouvillian: Liouvillian, method: str = "auto") -> SteadyState:
     name = _pick(method, STEADY_METHODS, liouvillian.size <= DENSE_MAX_ELEMENTS, "direct")
     rhs = np.zeros(liouvillian.coordinates(name))
     rhs[liouvillian.border_row(name)] = 1.0
+    refused = ""
+    if start is not None and name == "krylov":
+        start, refused = _krylov_start(liouvillian, rhs, start)
     try:
-        x, iterations = STEADY_METHODS[name](liouvillian, rhs)
+        if start is not None and name == "krylov":
+            solve = liouvillian.factor("bordered", "krylov")
+            x, iterations = solve(rhs.astype(complex), start), solve.iterations
+        else:
+            x, iterations = STEADY_METHODS[name](liouvillian, rhs)
     except (RuntimeError, np.linalg.LinAlgError) as exc:  # singular factor, no convergence
         nan = np.full((liouvillian.dim,) * 2, np.nan, dtype=complex)
-        return SteadyState(nan, np.nan, name, 0, f"{name} solve failed: {exc}")
+        return SteadyState(nan, np.nan, name, 0, f"{name} solve failed: {exc}", refused)
     rho = liouvillian.to_matrix(x)
     rho = 0.5 * (rho + rho.conj().T)
     rho /= np.trace(rho).real
     vec = rho.ravel(order="F")[liouvillian.elements]
     residual = float(np.linalg.norm(liouvillian.matrix @ vec))
-    return SteadyState(rho, residual, name, iterations, "ok")
+    return SteadyState(rho, residual, name, iterations, "ok", refused)
+
+
+def _krylov_start(liou: Liouvillian, rhs: np.ndarray, start: np.ndarray
+                  ) -> tuple[np.ndarray | None, str]:
+    """The ``start`` of :func:`steady_state`'s GMRES, or None and why it is refused."""
+    if start.shape != (liou.size,):
+        return None, f"start of length {start.size} for a block of {liou.size} elements"
+    defect = float(np.linalg.norm(rhs - liou.bordered[0] @ start))
+    if not defect < float(np.linalg.norm(rhs)):
+        return None, f"start residual {defect:.2e} not below the cold start's 1"
+    return start.astype(complex), ""
 
 
 def _steady_dense(liou: Liouvillian, rhs: np.ndarray) -> tuple[np.ndarray, int]:

@@ -200,13 +200,19 @@ def _refined_chunk_files(study, record):
     return expand("results/{study}/chunks/{chunk}.nc", study=study, chunk=record["chunks"])
 
 
-def refine_round_inputs(wildcards):
-    """The grid's chunks, and from round 1 on the previous round and its chunks."""
+def refine_round_chunks(wildcards):
+    """The grid's chunks, and from round 1 on the previous round's refinement chunks."""
     r = int(wildcards.round)
     if r == 0:
         return chunk_files(wildcards)
-    path, record = _round_record(wildcards.study, r - 1)
-    return chunk_files(wildcards) + [path] + _refined_chunk_files(wildcards.study, record)
+    record = _round_record(wildcards.study, r - 1)[1]
+    return chunk_files(wildcards) + _refined_chunk_files(wildcards.study, record)
+
+
+def refine_round_previous(wildcards):
+    """The previous round's record (none for round 0)."""
+    r = int(wildcards.round)
+    return [] if r == 0 else [_round_record(wildcards.study, r - 1)[0]]
 
 
 def last_round(study):

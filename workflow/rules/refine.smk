@@ -3,30 +3,23 @@
 # computed by rule simulate like any other. Rounds go on until a round proposes nothing.
 checkpoint refine_round:
     input:
-        refine_round_inputs,
+        chunks=refine_round_chunks,  # the grid's chunks and those of rounds 0..r-1
+        previous=refine_round_previous,  # round r-1's record (none for round 0)
     output:
         "results/{study}/refine/round_{round}.json",
     params:
         # a changed grid or refine block redoes the rounds (reusing every computed point)
-        study=lambda wildcards: {**study_grid(wildcards.study),
-                                 "refine": STUDIES[wildcards.study].refine},
+        study=lambda wildcards: study_grid(wildcards.study),
+        chunk_size=lambda wildcards: STUDIES[wildcards.study].chunk_size,
     wildcard_constraints:
         round="[0-9]+",
     log:
         "results/logs/refine/{study}/round_{round}.log",
     localrule: True
-    run:
-        from ness_core import chunk_files as cf, refine_rounds
-
-        r = int(wildcards.round)
-        previous = None
-        if r > 0:
-            with open(input[len(CHUNKS[wildcards.study])]) as fh:
-                previous = json.load(fh)
-        chunks = [p for p in input if p.endswith(".nc")]
-        record = refine_rounds.next_round(STUDIES[wildcards.study], r, chunks, previous,
-                                          Path(output[0]).parent.parent / "chunks")
-        cf.write_json_atomic(output[0], record)
+    conda:
+        "../envs/ness.yaml"
+    script:
+        "../scripts/refine_round.py"
 
 
 rule refinement:
@@ -35,15 +28,15 @@ rule refinement:
     output:
         json="results/{study}/refinement.json",
         nc="results/{study}/refinement.nc",
+    params:
+        study=lambda wildcards: study_grid(wildcards.study),
     log:
         "results/logs/refine/{study}/refinement.log",
     localrule: True
-    run:
-        from ness_core import refine_rounds
-
-        with open(input[0]) as fh:
-            record = json.load(fh)
-        refine_rounds.write_outputs(STUDIES[wildcards.study], record, output.json, output.nc)
+    conda:
+        "../envs/ness.yaml"
+    script:
+        "../scripts/refinement.py"
 
 
 rule refinement_figure:
@@ -54,10 +47,7 @@ rule refinement_figure:
         pdf="results/{study}/refinement.pdf",
     log:
         "results/logs/refine/{study}/refinement_figure.log",
-    run:
-        from ness_core import dataset, refine_rounds
-        from ness_core.chunk_files import atomic_path
-
-        with (atomic_path(output.png, suffix=".png") as png,
-              atomic_path(output.pdf, suffix=".pdf") as pdf):
-            refine_rounds.draw_summary(dataset.read_netcdf(input[0]), [png, pdf])
+    conda:
+        "../envs/ness.yaml"
+    script:
+        "../scripts/refinement_figure.py"
