@@ -45,14 +45,14 @@ def main() -> None:
         chain = mps.OperatorChain([rng.normal(size=s) for s in shapes])
         chain.move_centre(SITES - 1)
         chain.move_centre(0)
-        ours = per_gate(lambda b, right: chain.apply_gate(b, gate, right, chi, 1e-14),
+        ours = per_gate(lambda b, right, c=chain, k=chi: c.apply_gate(b, gate, right, k, 1e-14),
                         SITES - 1)
         state = qtn.MPS_rand_state(SITES, bond_dim=chi, phys_dim=4, dtype="float64")
         state.canonicalize_(0)
         for b in range(SITES - 1):  # warm-up: quimb compiles its contraction paths once
             state.gate_split_(gate, (b, b + 1), max_bond=chi, cutoff=1e-14)
-        theirs = per_gate(lambda b, right: state.gate_split_(gate, (b, b + 1), max_bond=chi,
-                                                             cutoff=1e-14), SITES - 1)
+        theirs = per_gate(lambda b, right, q=state, k=chi: q.gate_split_(
+            gate, (b, b + 1), max_bond=k, cutoff=1e-14), SITES - 1)
         print(f"| {chi} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | {theirs / ours:.2f} |",
               flush=True)
 
