@@ -116,8 +116,8 @@ def test_entropy_production_is_nonnegative_across_the_drive():
             assert out["entropy_production"] == pytest.approx(expected, rel=1e-10)
 
 
-@pytest.mark.parametrize("bad, match", [({"L": 11, "method": "exact"}, "L <= 10"), ({"L": 1}, "'L'"),
-                                        ({"drive": 1.5}, "'drive'"),
+@pytest.mark.parametrize("bad, match", [({"L": 11, "method": "exact"}, "L <= 10"),
+                                        ({"L": 1}, "'L'"), ({"drive": 1.5}, "'drive'"),
                                         ({"gap_sectors": "some"}, "gap_sectors")])
 def test_bad_parameters_raise_parameter_error(bad, match):
     with pytest.raises(ParameterError, match=match):
