@@ -239,10 +239,23 @@ def _draw_boundary(summary: xr.Dataset, spec: dict[str, Any],
     plt.close(fig)
 
 
+def exponential_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """Least-squares fit of log y = log A − κ x over positive finite y: (κ, its standard
+    error, A), or None with fewer than 3 such points (e.g. the Kerr gap minimum closing
+    exponentially with N)."""
+    keep = np.isfinite(y) & (y > 0) & np.isfinite(x)
+    if keep.sum() < 3:
+        return None
+    coefficients, covariance = np.polyfit(x[keep].astype(float), np.log(y[keep]), 1, cov=True)
+    return (float(-coefficients[0]), float(np.sqrt(covariance[0, 0])),
+            float(np.exp(coefficients[1])))
+
+
 def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> None:
     """Located target against the first slice axis (``refinement.nc``): location with its
-    uncertainty above, value below (log axis when all positive); one curve per value of
-    the other slice axes; unconverged slices drawn hollow. A 2-D study: its boundary in
+    uncertainty above, value below (log axis when all positive) with an exponential fit
+    over the converged slices (minimum, maximum); one curve per value of the other slice
+    axes; unconverged slices drawn hollow. A 2-D study: its boundary in
     the plane (:func:`_draw_boundary`)."""
     spec = json.loads(summary.attrs["refine"])
     if "axes" in spec:
@@ -270,6 +283,14 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
             bottom.plot(xs, sub["value"], marker="o", color=line[0].get_color())
             bottom.plot(xs[~done], sub["value"].values[~done], "o", mfc="white",
                         color=line[0].get_color())
+            fit = exponential_fit(xs[done], sub["value"].values[done])
+            if spec["target"] != "steepest" and fit is not None:
+                rate, error, prefactor = fit
+                bottom.plot(xs, prefactor * np.exp(-rate * xs), "--", lw=0.9,
+                            color=line[0].get_color(),
+                            label=f"{label + ': ' if label else ''}∝ exp(−κ {x}), "
+                                  f"κ = {rate:.3g} ± {error:.1g}")
+                bottom.legend(fontsize="small")
         bottom.set_xlabel(x)
         if len(rest):
             top.legend(fontsize="small")

@@ -106,3 +106,14 @@ def test_kerr_gap_minimum_against_dense_brent():
     d = 1e-3
     curvature = (dense_kerr_gap(x_min + d) - 2 * g_min + dense_kerr_gap(x_min - d)) / d**2
     assert abs(status.location - x_min) <= 1.5 * math.sqrt(2 * tol * g_min / curvature)
+
+
+def test_exponential_fit_recovers_an_exact_exponential():
+    from ness_core.refine_rounds import exponential_fit
+
+    n = np.arange(1.0, 7.0)
+    rate, error, prefactor = exponential_fit(n, 0.4 * np.exp(-1.7 * n))
+    assert rate == pytest.approx(1.7, rel=1e-12)
+    assert prefactor == pytest.approx(0.4, rel=1e-12)
+    assert error < 1e-10
+    assert exponential_fit(n[:2], np.exp(-n[:2])) is None
