@@ -52,6 +52,8 @@ STALL_CHECKS = 25
 # ... provided truncation drops more than this weight: an untruncated chain whose drift only
 # oscillates (slow, weakly damped modes of the XX chain) is not stalled.
 STALL_TRUNCATION = 1e-12
+# The Aitken estimate is used only while successive drift ratios agree to this fraction.
+RATIO_STABILITY = 0.1
 
 
 def pauli_basis(dim: int = 2) -> np.ndarray:
@@ -276,14 +278,15 @@ def evolve_stage(chain: OperatorChain, gates: list[list[np.ndarray]], tau: float
     """Evolve ``chain`` in place with step ``tau`` until the observables (relative to
     ``scale(values)``) are within ``STAGE_MARGIN`` × ``tolerance`` of their limit.
 
-    With ``accelerate`` the limit is estimated from the slowest mode (Aitken): with the drift
-    Δ_k between checks and q = |Δ_k|/|Δ_{k−1}|, f* ≈ f_k + Δ_k q/(1 − q), converged when two
-    successive estimates agree to the margin. Without it, when |Δ_k| and |Δ_k| q/(1 − q) are
-    below the margin (the values themselves are then returned)."""
+    Converged when the drift |Δ_k| between checks and |Δ_k| q/(1 − q), q = |Δ_k|/|Δ_{k−1}|,
+    are below the margin (the values are returned). With ``accelerate``, also when the
+    slowest mode dominates (q steady to ``RATIO_STABILITY``) and two successive Aitken
+    estimates f_k + Δ_k q/(1 − q) of the limit agree to the margin (the estimate is
+    returned); oscillating slow modes (q jumping) leave only the first test."""
     steps_per_check = max(1, round(check_interval / tau))
     previous = observe(chain)
     estimate = None
-    last_drift = best = math.inf
+    last_drift = best = last_ratio = math.inf
     elapsed, steps, since_best = 0.0, 0, 0
     margin = STAGE_MARGIN * tolerance
     while elapsed < max_time:
@@ -297,18 +300,17 @@ def evolve_stage(chain: OperatorChain, gates: list[list[np.ndarray]], tau: float
         previous = values
         ratio = drift / last_drift if math.isfinite(last_drift) and last_drift > 0 else 1.0
         last_drift = drift
-        if drift == 0.0:
+        if drift == 0.0 or (ratio < 1 and max(drift, drift * ratio / (1 - ratio)) < margin):
             return Stage(values, elapsed, True, steps)
-        if accelerate:
-            if 0 < ratio < 1:
-                new = values + change * ratio / (1 - ratio)
-                if estimate is not None and np.max(np.abs(new - estimate) / scale(new)) < margin:
-                    return Stage(new, elapsed, True, steps)
-                estimate = new
-            else:
-                estimate = None
-        elif ratio < 1 and max(drift, drift * ratio / (1 - ratio)) < margin:
-            return Stage(values, elapsed, True, steps)
+        steady = abs(ratio - last_ratio) <= RATIO_STABILITY * ratio
+        last_ratio = ratio
+        if accelerate and steady and 0 < ratio < 1:
+            new = values + change * ratio / (1 - ratio)
+            if estimate is not None and np.max(np.abs(new - estimate) / scale(new)) < margin:
+                return Stage(new, elapsed, True, steps)
+            estimate = new
+        else:
+            estimate = None
         best, since_best = (drift, 0) if drift < STALL_FACTOR * best else (best, since_best + 1)
         if since_best >= STALL_CHECKS and chain.discarded > STALL_TRUNCATION:
             return Stage(values, elapsed, False, steps, stalled=True)
