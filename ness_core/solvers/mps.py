@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
@@ -187,14 +187,13 @@ class OperatorChain:
     def environments(self, trace: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Partial traces: ``left[j]`` contracts sites < j with ``trace``, ``right[j]`` sites
         > j (vectors over the bond index)."""
-        n = len(self.tensors)
         left = [np.ones(1)]
         for t in self.tensors[:-1]:
             left.append(left[-1] @ np.tensordot(t, trace, axes=(1, 0)))
         right = [np.ones(1)]
         for t in self.tensors[:0:-1]:
             right.append(np.tensordot(t, trace, axes=(1, 0)) @ right[-1])
-        return left, right[::-1][:n]
+        return left, right[::-1]
 
     def expectations(self, trace: np.ndarray, site_ops: Sequence[np.ndarray],
                      bond_ops: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -229,20 +228,34 @@ class Stage:
 @dataclass
 class SteadyState:
     """Result of :func:`evolve_to_steady_state`: Richardson-extrapolated observables, the
-    error estimate per observable, the chain at τ/2, diagnostics."""
+    error estimate per observable, the chain at τ/2 and the stages run."""
 
     values: np.ndarray
     error: np.ndarray
     chain: OperatorChain
-    converged: bool
-    time: float
-    steps: int
-    discarded: float
-    stages: list[Stage] = field(default_factory=list)
+    stages: list[Stage]
+
+    @property
+    def converged(self) -> bool:
+        """Both step lengths reached their fixed points (a failed first stage ends the run)."""
+        return len(self.stages) == 2 and self.stages[-1].converged
 
     @property
     def stalled(self) -> bool:
         return any(s.stalled for s in self.stages)
+
+    @property
+    def time(self) -> float:
+        return sum(s.time for s in self.stages)
+
+    @property
+    def steps(self) -> int:
+        return sum(s.steps for s in self.stages)
+
+    @property
+    def discarded(self) -> float:
+        """Largest relative weight dropped by one truncation in the last stage."""
+        return self.chain.discarded
 
 
 def step_gates(bond_generators: Sequence[np.ndarray], tau: float) -> list[list[np.ndarray]]:
@@ -274,15 +287,15 @@ def evolve_stage(chain: OperatorChain, gates: list[list[np.ndarray]], tau: float
                  observe: Callable[[OperatorChain], np.ndarray],
                  scale: Callable[[np.ndarray], np.ndarray], tolerance: float,
                  check_interval: float, max_time: float, max_bond: int,
-                 cutoff: float, accelerate: bool = True) -> Stage:
+                 cutoff: float) -> Stage:
     """Evolve ``chain`` in place with step ``tau`` until the observables (relative to
     ``scale(values)``) are within ``STAGE_MARGIN`` × ``tolerance`` of their limit.
 
     Converged when the drift |Δ_k| between checks and |Δ_k| q/(1 − q), q = |Δ_k|/|Δ_{k−1}|,
-    are below the margin (the values are returned). With ``accelerate``, also when the
-    slowest mode dominates (q steady to ``RATIO_STABILITY``) and two successive Aitken
-    estimates f_k + Δ_k q/(1 − q) of the limit agree to the margin (the estimate is
-    returned); oscillating slow modes (q jumping) leave only the first test."""
+    are below the margin (the values are returned), or when the slowest mode dominates (q
+    steady to ``RATIO_STABILITY``) and two successive Aitken estimates f_k + Δ_k q/(1 − q)
+    of the limit agree to the margin (the estimate is returned); oscillating slow modes (q
+    jumping) leave only the first test."""
     steps_per_check = max(1, round(check_interval / tau))
     previous = observe(chain)
     estimate = None
@@ -304,7 +317,7 @@ def evolve_stage(chain: OperatorChain, gates: list[list[np.ndarray]], tau: float
             return Stage(values, elapsed, True, steps)
         steady = abs(ratio - last_ratio) <= RATIO_STABILITY * ratio
         last_ratio = ratio
-        if accelerate and steady and 0 < ratio < 1:
+        if steady and 0 < ratio < 1:
             new = values + change * ratio / (1 - ratio)
             if estimate is not None and np.max(np.abs(new - estimate) / scale(new)) < margin:
                 return Stage(new, elapsed, True, steps)
@@ -321,8 +334,7 @@ def evolve_to_steady_state(chain: OperatorChain, bond_generators: Sequence[np.nd
                            observe: Callable[[OperatorChain], np.ndarray],
                            scale: Callable[[np.ndarray], np.ndarray], tau: float,
                            tolerance: float, max_time: float, max_bond: int,
-                           cutoff: float = 1e-14, check_interval: float = 2.0,
-                           accelerate: bool = True) -> SteadyState:
+                           cutoff: float = 1e-14, check_interval: float = 2.0) -> SteadyState:
     """Converge the fixed points of the fourth-order step at ``tau`` and ``tau``/2 (the
     second started from the first) and Richardson-extrapolate ``observe``'s values.
 
@@ -330,13 +342,12 @@ def evolve_to_steady_state(chain: OperatorChain, bond_generators: Sequence[np.nd
     the budget of evolution time over both stages. The error estimate per observable is
     |f(τ/2) − f(τ)|/15 (the extrapolation's own size) plus each stage's tolerance share.
     """
-    chain.discarded = 0.0
     stages = []
     budget = max_time
     for step in (tau, tau / 2):
         chain.discarded = 0.0
         stage = evolve_stage(chain, step_gates(bond_generators, step), step, observe, scale,
-                             tolerance, check_interval, budget, max_bond, cutoff, accelerate)
+                             tolerance, check_interval, budget, max_bond, cutoff)
         stages.append(stage)
         budget -= stage.time
         if not stage.converged:
@@ -348,6 +359,4 @@ def evolve_to_steady_state(chain: OperatorChain, bond_generators: Sequence[np.nd
     else:
         values = stages[-1].values
         error = np.full_like(values, np.inf)
-    return SteadyState(values, error, chain, all(s.converged for s in stages) and len(stages) == 2,
-                       sum(s.time for s in stages), sum(s.steps for s in stages),
-                       chain.discarded, stages)
+    return SteadyState(values, error, chain, stages)
