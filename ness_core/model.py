@@ -20,7 +20,7 @@ import numbers
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from ness_core.errors import ParameterError
 from ness_core.warm import WarmStep
@@ -199,6 +199,16 @@ RESIDUAL = Observable("residual", "1", "norm of the steady-state equation residu
 NOTE = Observable("note", "", "what an 'ok' point left out ('' if nothing)", kind=str)
 
 
+class TargetLimit(NamedTuple):
+    """The known large-system limit of a refinement target (:meth:`Model.target_limit`):
+    the axis value the located target tends to, a label for the figure, and the window of
+    the axis (low, high) that contains it, if the physics gives one."""
+
+    location: float
+    label: str
+    window: tuple[float, float] | None = None
+
+
 class Model:
     """Base class of every model; subclasses set the class attributes and implement ``solve``.
 
@@ -312,6 +322,17 @@ class Model:
         current and the entropy production must vanish, which reports check. The default,
         for models that declare no such point, is False."""
         return False
+
+    def target_limit(self, refine: dict[str, Any], params: dict[str, Any]
+                     ) -> TargetLimit | None:
+        """Where a 1-D refinement target of this slice tends in the model's large-system
+        limit (N → ∞, L → ∞), drawn beside the located targets (docs/refinement.md).
+
+        Optional hook: ``refine`` is the study's ``refine:`` block, ``params`` the resolved
+        parameters of the slice (the refined axis at its default). The default, and any
+        target the model knows nothing about, is None.
+        """
+        return None
 
     def reference_lines(self, x: str, y: str) -> list[tuple[Any, Any, str]]:
         """Known curves in the plane of parameters ``x`` (horizontal) and ``y`` (vertical).

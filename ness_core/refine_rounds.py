@@ -147,6 +147,18 @@ def entries(study: sweep.Study, record: dict[str, Any]) -> list[dict[str, Any]]:
              "at_edge": s["at_edge"], "rounds": record["round"]} for s in record["slices"]]
 
 
+def target_limits(study: sweep.Study, rows: list[dict[str, Any]]) -> list[Any]:
+    """The model's :meth:`~ness_core.model.Model.target_limit` of every slice of a 1-D
+    study (None where the model knows none), at the refined axis' first coarse value."""
+    spec = study.refine
+    if "axes" in spec:
+        return [None] * len(rows)
+    model = get_model(study.model)
+    first = {spec["axis"]: study.axes[spec["axis"]][0]}
+    return [model.target_limit(spec, model.resolve({**study.fixed, **row["select"], **first}))
+            for row in rows]
+
+
 def _padded(rows: list[list[list[float]]], shape: tuple[int, ...], width: int) -> np.ndarray:
     """Ragged per-slice lists of ``width``-tuples as one array ``(*shape, longest, width)``,
     NaN-padded."""
@@ -164,6 +176,10 @@ def write_outputs(study: sweep.Study, record: dict[str, Any], json_path: str | o
     a 2-D study's boundary points and samples along ``boundary_point`` and ``sample``,
     NaN-padded)."""
     rows = entries(study, record)
+    limits = target_limits(study, rows)
+    for row, limit in zip(rows, limits, strict=True):
+        if limit is not None:
+            row["limit"] = limit._asdict()
     chunk_files.write_json_atomic(json_path, rows)
     others = slice_axes(study)
     dims = tuple(others)
@@ -186,6 +202,17 @@ def write_outputs(study: sweep.Study, record: dict[str, Any], json_path: str | o
                                        ("sample_value", samples[..., 2], "sample",
                                         study.refine["observable"])):
             data[name] = ((*dims, dim), array, {"long_name": axis})
+    if any(limit is not None for limit in limits):
+        window = [limit.window if limit and limit.window else (np.nan, np.nan)
+                  for limit in limits]
+        for name, values, long_name in (
+                ("limit_location", [limit.location if limit else np.nan for limit in limits],
+                 "large-system limit of the location"),
+                ("limit_window_low", [w[0] for w in window], "low end of the limit's window"),
+                ("limit_window_high", [w[1] for w in window], "high end of the limit's window")):
+            data[name] = (dims, np.array(values, dtype=float).reshape(shape),
+                          {"long_name": long_name, "units": "as " + study.refine["axis"]})
+        data["limit_location"][2]["label"] = next(limit.label for limit in limits if limit)
     ds = xr.Dataset(data, coords={k: np.array(v) for k, v in others.items()})
     ds.attrs.update(study=study.name, model=study.model, refine=json.dumps(study.refine),
                     rounds=int(record["round"]))
@@ -251,6 +278,14 @@ def exponential_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] 
             float(np.exp(coefficients[1])))
 
 
+def _draw_limit(ax: Any, xs: np.ndarray, sub: xr.Dataset, color: Any) -> None:
+    """A curve's large-system limit of the location (dashed) and its window (shaded)."""
+    ax.plot(xs, sub["limit_location"], "--", color=color, lw=0.9,
+            label=sub["limit_location"].attrs["label"])
+    ax.fill_between(xs, sub["limit_window_low"], sub["limit_window_high"], color=color,
+                    alpha=0.12, lw=0)
+
+
 def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> None:
     """Located target against the first slice axis (``refinement.nc``): location with its
     uncertainty above, value below (log axis when all positive) with an exponential fit
@@ -280,6 +315,8 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
             done = sub["converged"].values.astype(bool)
             line = top.errorbar(xs, sub["location"], yerr=sub["location_uncertainty"],
                                 marker="o", label=label)
+            if "limit_location" in sub:
+                _draw_limit(top, xs, sub, line[0].get_color())
             bottom.plot(xs, sub["value"], marker="o", color=line[0].get_color())
             bottom.plot(xs[~done], sub["value"].values[~done], "o", mfc="white",
                         color=line[0].get_color())
@@ -292,7 +329,7 @@ def draw_summary(summary: xr.Dataset, outputs: Sequence[str | os.PathLike]) -> N
                                   f"κ = {rate:.3g} ± {error:.1g}")
                 bottom.legend(fontsize="small")
         bottom.set_xlabel(x)
-        if len(rest):
+        if len(rest) or "limit_location" in summary:
             top.legend(fontsize="small")
     else:
         top.errorbar([0], [float(summary["location"])],

@@ -14,8 +14,11 @@ pipeline pays few round trips. Targets and conventions:
     A round proposes ``u`` and ``u ± h`` (inside the bracket) and, on each side of ``m``
     still wider than ``4 h``, the probe ``m ∓ 2 h``: either the probe is higher (that
     side of the bracket shrinks to ``2 h``) or it is lower (the best point moves downhill
-    by at least ``2 h``), so the bracket shrinks every round. Without a usable parabola
-    (``c <= 0`` or ``u`` outside the bracket) golden-section points split both sides.
+    by at least ``2 h``), so the bracket shrinks every round. While exactly one side is
+    within ``4 h``, the vertex of the nearest samples' parabola and that vertex ``± h``
+    are proposed too (:func:`_local_vertex`), so a far bracket end does not slow it.
+    Without a usable parabola (``c <= 0`` or ``u`` outside the bracket) golden-section
+    points split both sides.
     ``value`` is the best *computed* ``y_m``, ``location`` its ``x_m``; ``uncertainty`` is
     ``(y_m - p(u)) / |y_m|``, the parabola's estimate of how far ``y_m`` lies above the
     true minimum (exact for a quadratic). Converged: ``uncertainty <= tol`` and both
@@ -109,6 +112,20 @@ def _parabola(xa: float, xm: float, xb: float, ya: float, ym: float, yb: float
     return u, c, ym - slope_m**2 / (2.0 * c)
 
 
+def _local_vertex(x: np.ndarray, y: np.ndarray, i: int, xa: float, xb: float, h: float
+                  ) -> list[float]:
+    """``v`` and ``v ± h`` for the vertex ``v`` of the parabola through the best sample
+    ``i`` and its two nearest samples, if it has a minimum inside the bracket ``(xa, xb)``.
+
+    Once one side of the bracket is within ``4 h`` and the other is wide, the bracket's
+    parabola leans on the far point and its vertex falls short of the minimum, so the best
+    point would creep towards it; the nearest samples' parabola is local and steps there."""
+    near = sorted((j for j in range(len(x)) if j != i), key=lambda j: abs(x[j] - x[i]))[:2]
+    (ja, jb) = sorted(near)
+    v, c, _ = _parabola(x[ja], x[i], x[jb], y[ja], y[i], y[jb])
+    return [v, v - h, v + h] if c > 0 and xa < v < xb else []
+
+
 def _minimum(x: np.ndarray, y: np.ndarray, tol: float) -> tuple[Status, list[float]]:
     n = len(x)
     i = int(np.argmin(y))
@@ -135,6 +152,8 @@ def _minimum(x: np.ndarray, y: np.ndarray, tol: float) -> tuple[Status, list[flo
             candidates += [u, u - h, u + h]
         else:
             candidates += [xm - GOLDEN * (xm - xa), xm + GOLDEN * (xb - xm)]
+        if (xm - xa > near) != (xb - xm > near):  # one side still wide: local vertex
+            candidates += _local_vertex(x, y, i, xa, xb, h)
         if xm - xa > near:
             candidates.append(xm - 2.0 * h)
         if xb - xm > near:

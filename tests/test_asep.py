@@ -222,3 +222,29 @@ def test_phase_labels_follow_infinite_L_diagram(params, phase):
 def test_bad_parameters_raise_parameter_error_naming_them(params, named):
     with pytest.raises(ParameterError, match=named):
         evaluate("asep", **params)
+
+
+def test_target_limit_of_the_density_jump_is_the_ld_hd_line():
+    # L → ∞: the density jumps on rho_left + rho_right = 1 (rho_left < 1/2 < rho_right);
+    # the steepest point of the exact TASEP density at L = 200 already lies within 1e-2
+    from ness_core.models import get_model
+
+    model = get_model("asep")
+    refine = {"axis": "rho_left", "target": "steepest", "observable": "density"}
+    limit = model.target_limit(refine, model.resolve({"rho_right": 0.7, "method": "formula",
+                                                      "L": 200}))
+    assert limit.location == pytest.approx(0.3, abs=1e-15) and limit.window is None
+    grid = np.linspace(0.26, 0.34, 41)
+    density = [evaluate("asep", rho_left=a, rho_right=0.7, method="formula", L=200)["density"]
+               for a in grid]
+    steepest = grid[int(np.argmax(np.diff(density)))] + 0.001
+    assert abs(steepest - limit.location) < 1e-2
+    mirrored = model.target_limit({**refine, "axis": "rho_right"},
+                                  model.resolve({"rho_left": 0.2}))
+    assert mirrored.location == pytest.approx(0.8, abs=1e-15)
+    # no LD/HD line crossed, or no transition, or rates given explicitly: nothing known
+    for params in ({"rho_right": 0.4}, {"rho_right": 0.7, "drive": 0.0},
+                   {"rho_right": 0.7, "alpha": 0.3}):
+        assert model.target_limit(refine, model.resolve(params)) is None
+    assert model.target_limit({**refine, "observable": "current"},
+                              model.resolve({"rho_right": 0.7})) is None

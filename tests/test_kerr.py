@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 import pytest
+import scipy.optimize
 
 from ness_core import evaluate
 from ness_core.errors import ParameterError
+from ness_core.models import kerr
 
 
 def hyp0f2(a: complex, b: complex, z: float) -> complex:
@@ -137,3 +139,53 @@ def test_too_small_cutoff_is_reported_in_status():
 def test_bad_parameters_raise_parameter_error(bad, match):
     with pytest.raises(ParameterError, match=match):
         evaluate("kerr", **bad)
+
+
+def large_scale_photon_density(drive, scale, detuning, u0, kappa):
+    """⟨a†a⟩/N of the Drummond–Walls solution at scale N, its ₀F₂ series summed in log
+    space (the terms reach e^(N·O(1)), beyond floating point for N ≳ 100). With U = U0/N,
+    F = F0√N, c and c* + k are conjugate, so every term is positive."""
+    c = scale * (-2 * detuning + 1j * kappa) / u0
+    z = 8 * drive**2 * scale**3 / u0**2  # 2x, x = (2F/U)²
+    k = np.arange(int(40 * scale) + 200)
+    pochhammer = np.concatenate([[0.0], np.cumsum(np.log(np.abs(c + k[:-1]) ** 2))])
+    log_terms = k * math.log(z) - pochhammer - np.array([math.lgamma(n + 1) for n in k])
+    top = log_terms.max()
+    # ₀F₂(c+1, c*+1; z) / ₀F₂(c, c*; z) = Σ_k t_k |c|²/|c+k|² / Σ_k t_k
+    ratio = (np.sum(np.exp(log_terms - top) * np.abs(c) ** 2 / np.abs(c + k) ** 2)
+             / np.sum(np.exp(log_terms - top)))
+    return z / 2 * ratio / abs(c) ** 2 / scale
+
+
+def test_transition_drive_is_where_the_exact_photon_density_jumps_as_n_grows():
+    # the steepest point of ⟨a†a⟩/N of the exact solution at N = 200 and 400, extrapolated
+    # in 1/N (its offset falls as 1/N), against the equal-weight condition of the model
+    def steepest(scale):
+        def slope(f0, h=1e-6):
+            return -(large_scale_photon_density(f0 + h, scale, 3.0, 1.0, 1.0)
+                     - large_scale_photon_density(f0 - h, scale, 3.0, 1.0, 1.0)) / (2 * h)
+        grid = np.linspace(1.3, 1.7, 81)
+        i = int(np.argmin([slope(f) for f in grid]))
+        return scipy.optimize.minimize_scalar(slope, bracket=(grid[i - 1], grid[i], grid[i + 1]),
+                                              tol=1e-10).x
+    extrapolated = 2 * steepest(400) - steepest(200)
+    assert kerr.transition_drive(3.0, 1.0, 1.0) == pytest.approx(extrapolated, abs=2e-6)
+    low, high = kerr.bistable_window(3.0, 1.0, 1.0)
+    assert low < extrapolated < high
+
+
+@pytest.mark.parametrize("detuning, u0, kappa", [(3.0, 1.0, 1.0), (2.0, 0.5, 1.5)])
+def test_bistable_window_is_where_the_mean_field_cubic_has_three_roots(detuning, u0, kappa):
+    def roots(f0):  # positive real roots of n((U0 n − Δ)² + κ²/4) = F0²
+        r = np.roots([u0**2, -2 * u0 * detuning, detuning**2 + kappa**2 / 4, -f0**2])
+        return int(np.sum((np.abs(r.imag) < 1e-7) & (r.real > 0)))
+    low, high = kerr.bistable_window(detuning, u0, kappa)
+    assert [roots(low * (1 - 1e-4)), roots(low * (1 + 1e-4))] == [1, 3]
+    assert [roots(high * (1 - 1e-4)), roots(high * (1 + 1e-4))] == [3, 1]
+
+
+def test_no_window_and_no_transition_below_the_bistability_threshold():
+    # three branches need Δ U0 > 0 and Δ² > 3κ²/4
+    assert kerr.bistable_window(0.8, 1.0, 1.0) is None
+    assert kerr.transition_drive(0.8, 1.0, 1.0) is None
+    assert kerr.bistable_window(-3.0, 1.0, 1.0) is None

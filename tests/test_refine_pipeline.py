@@ -18,6 +18,7 @@ import yaml
 
 from ness_core import configs, dataset, refinement, refinement2d
 from ness_core.api import evaluate
+from ness_core.models import kerr
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -139,11 +140,16 @@ def test_refinement_end_to_end_then_nothing_to_do_and_reuse(tmp_path, snakemake_
     assert entry["location"] == pytest.approx(status.location, rel=1e-9)
     assert entry["value"] == pytest.approx(status.value, rel=1e-9)
     assert entry["rounds"] == rounds >= 1
+    # the model's N → inf limit of the location rides along (its physics: tests/test_kerr.py)
+    limit = kerr.transition_drive(FIXED["detuning"], FIXED["U0"], FIXED["kappa"])
+    assert entry["limit"]["location"] == limit
+    assert entry["limit"]["window"] == list(kerr.bistable_window(3.0, 1.0, 1.0))
     ds = dataset.read_netcdf(tmp_path / "results/k/dataset.nc")
     np.testing.assert_allclose(sorted(ds["drive"].values), sorted(xs), rtol=1e-9)  # union grid
     assert int(ds["gap"].notnull().sum()) == len(xs)
     summary = dataset.read_netcdf(tmp_path / "results/k/refinement.nc")
     assert float(summary["value"].sel(N=1.0)) == entry["value"]
+    assert float(summary["limit_location"].sel(N=1.0)) == limit
     assert [p.stat().st_size > 0 for p in (tmp_path / "results/k/figures").glob("*.png")] == [True]
     assert (tmp_path / "results/k/refinement.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = snakemake_runner(tmp_path, config, "-n", *PROFILE)

@@ -31,12 +31,30 @@ def test_minimum_of_a_skewed_quartic_to_tolerance(tol):
     assert rounds <= 5
 
 
+def test_minimum_narrow_against_the_coarse_spacing_in_few_rounds():
+    # cosh((x - x0)/w), w = 0.1 on a grid of spacing 0.5: minimum 1 at x0. The bracket's
+    # far neighbour is e^5 higher, so its parabola's vertex falls short; the parabola of
+    # the nearest samples must reach the minimum in a few rounds (the bracket alone: 8)
+    x0, w = 1.2345678, 0.1
+    status, xs, rounds = refinement.refine_function(lambda x: math.cosh((x - x0) / w),
+                                                    COARSE, "minimum", 1e-8, 200)
+    assert status.converged
+    assert 0.0 <= status.value - 1.0 <= 1e-8
+    # cosh(d) - 1 >= d^2/2, with value - 1 known to the float resolution of the value
+    above = max(status.value - 1.0, np.finfo(float).eps)
+    assert abs(status.location - x0) <= 1.0001 * w * math.sqrt(2 * above)
+    assert rounds <= 4 and len(xs) <= 32
+
+
 def test_maximum_is_the_minimum_of_minus_y():
     status, _, _ = refinement.refine_function(lambda x: 2.0 - math.cosh(x - 0.7), COARSE - 2,
                                               "maximum", 1e-9, 60)
     assert status.converged
     assert 0.0 <= 1.0 - status.value <= 1e-9  # max of 2 - cosh is 1 at x = 0.7
-    assert abs(status.location - 0.7) <= 1.0001 * math.sqrt(2 * (1.0 - status.value))
+    # 2 - cosh(d) = 1 - d^2/2 - ...: |d| <= sqrt(2 (1 - value)), with 1 - value known to
+    # the float resolution of the value
+    gap = max(1.0 - status.value, np.finfo(float).eps)
+    assert abs(status.location - 0.7) <= 1.0001 * math.sqrt(2 * gap)
 
 
 def test_steepest_of_a_tanh_step():

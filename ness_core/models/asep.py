@@ -86,7 +86,13 @@ import numpy as np
 from scipy.special import gammaln, logsumexp
 
 from ness_core.errors import ParameterError
-from ness_core.model import Model, Observable, Parameter, fluctuation_observables
+from ness_core.model import (
+    Model,
+    Observable,
+    Parameter,
+    TargetLimit,
+    fluctuation_observables,
+)
 from ness_core.solvers.markov import (
     MarkovGenerator,
     SpectralGap,
@@ -681,6 +687,22 @@ class Asep(Model):
             ((0.0, 0.5), (1.0, 0.5), "LD | HD"),
         ]
         return [(a, b, name) if x == "rho_left" else (b, a, name) for a, b, name in lines]
+
+    def target_limit(self, refine: dict[str, Any], params: dict[str, Any]
+                     ) -> TargetLimit | None:
+        """The steepest point of ``density`` along one reservoir density, with the other
+        reservoir across 1/2 and q < p, tends as L → ∞ to the LD/HD coexistence line
+        rho_left + rho_right = 1 (reservoir parametrisation only: no explicit rates)."""
+        axis = refine.get("axis")
+        if (axis not in ("rho_left", "rho_right") or refine["target"] != "steepest"
+                or refine["observable"] != "density"
+                or any(params[k] is not None for k in ("alpha", "beta", "gamma", "delta", "q"))
+                or rates_from_params(params).q >= 1.0):
+            return None
+        other = params["rho_right" if axis == "rho_left" else "rho_left"]
+        if (other <= 0.5) if axis == "rho_left" else (other >= 0.5):
+            return None
+        return TargetLimit(1.0 - other, f"L → ∞: LD/HD line, {axis} = {1.0 - other:g}")
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.solve_warm(params, None).result

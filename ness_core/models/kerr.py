@@ -45,8 +45,15 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import brentq
 
-from ness_core.model import Model, Observable, Parameter, fluctuation_observables
+from ness_core.model import (
+    Model,
+    Observable,
+    Parameter,
+    TargetLimit,
+    fluctuation_observables,
+)
 from ness_core.solvers.lindblad import (
     ARNOLDI_K,
     Liouvillian,
@@ -77,6 +84,58 @@ def mean_field_photons(params: dict[str, Any]) -> float:
     roots = np.roots([u * u, -2.0 * delta * u, delta * delta + kappa * kappa / 4, -f * f])
     real = roots[np.abs(roots.imag) <= 1e-9 * (1.0 + np.abs(roots))].real
     return float(max(real.max(initial=0.0), 0.0))
+
+
+def bistable_window(detuning: float, U0: float, kappa: float) -> tuple[float, float] | None:
+    """Drives F0 with three mean-field branches, N-scaled: n((U0 n − Δ)² + κ²/4) = F0²
+    (n = ⟨a†a⟩/N) has three real roots between the turning points of its left side,
+    3U0² n² − 4U0Δ n + Δ² + κ²/4 = 0. None without bistability (Δ U0 ≤ 0 or Δ² ≤ 3κ²/4)."""
+    disc = 4 * U0 * U0 * (detuning * detuning - 3 * kappa * kappa / 4)
+    if U0 * detuning <= 0 or disc <= 0:
+        return None
+    turning = [(4 * U0 * detuning + sign * math.sqrt(disc)) / (6 * U0 * U0) for sign in (1, -1)]
+    drives = [math.sqrt(n * ((U0 * n - detuning) ** 2 + kappa * kappa / 4)) for n in turning]
+    return drives[0], drives[1]
+
+
+def _branch_weight(k: float, drive: float, detuning: float, U0: float, kappa: float) -> float:
+    """(1/N) ln of the k·N-th term of the Drummond–Walls series ₀F₂(; c, c*; 2x) as N → ∞:
+    φ(k) = k ln(8F0²/U0²) − ∫₀ᵏ ln((s − b)² + g²) ds − k ln k + k, b = 2Δ/U0, g = κ/U0.
+    φ'(k) = 0 is the mean-field equation at n = k/2, so the series' largest terms sit on
+    the stable branches."""
+    b, g = 2 * detuning / U0, kappa / U0
+
+    def integral(s: float) -> float:  # antiderivative of ln((s − b)² + g²)
+        return ((s - b) * math.log((s - b) ** 2 + g * g) - 2 * (s - b)
+                + 2 * g * math.atan((s - b) / g))
+
+    return (k * math.log(8 * drive * drive / (U0 * U0)) - (integral(k) - integral(0.0))
+            - k * math.log(k) + k)
+
+
+def transition_drive(detuning: float, U0: float, kappa: float) -> float | None:
+    """F0 of the first-order transition as N → ∞ at T = 0 (None without bistability).
+
+    The Drummond–Walls photon number is a ratio of ₀F₂ series whose terms grow like
+    exp(N φ(k)) (:func:`_branch_weight`); as N → ∞ the series are dominated by the largest
+    term, so ⟨a†a⟩/N jumps from the lower to the upper stable branch where the two carry
+    equal weight φ. Between them lies the bistable window; the Liouvillian gap closes there
+    (Casteels, Fazio and Ciuti 2017)."""
+    window = bistable_window(detuning, U0, kappa)
+    if window is None:
+        return None
+
+    def imbalance(drive: float) -> float:
+        branches = np.sort(np.roots([U0 * U0, -2 * detuning * U0,
+                                     detuning * detuning + kappa * kappa / 4,
+                                     -drive * drive]).real)
+        low, high = 2 * branches[0], 2 * branches[-1]
+        return (_branch_weight(high, drive, detuning, U0, kappa)
+                - _branch_weight(low, drive, detuning, U0, kappa))
+
+    span = window[1] - window[0]
+    return float(brentq(imbalance, window[0] + 1e-9 * span, window[1] - 1e-9 * span,
+                        xtol=1e-13))
 
 
 def initial_cutoff(params: dict[str, Any]) -> int:
@@ -176,6 +235,22 @@ class Kerr(Model):
         its first value, as in ``cost_estimate``."""
         cutoff = params["fock_cutoff"] or initial_cutoff(params)
         return 5000 * cutoff**2 / 2**20
+
+    def target_limit(self, refine: dict[str, Any], params: dict[str, Any]
+                     ) -> TargetLimit | None:
+        """At T = 0, the gap's minimum and the photon density's steepest point along the
+        drive both tend, as N → ∞, to the transition drive (:func:`transition_drive`),
+        inside the mean-field bistable window."""
+        wanted = {("minimum", "gap"), ("steepest", "photon_number_per_scale")}
+        if (refine.get("axis") != "drive" or params["temperature"] != 0
+                or (refine["target"], refine["observable"]) not in wanted):
+            return None
+        args = params["detuning"], params["U0"], params["kappa"]
+        drive = transition_drive(*args)
+        if drive is None:
+            return None
+        return TargetLimit(drive, f"N → ∞: Drummond–Walls jump F0 = {drive:.5g}; "
+                                  "shaded: mean-field bistable window", bistable_window(*args))
 
     def solve(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.solve_warm(params, None).result

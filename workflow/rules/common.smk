@@ -242,6 +242,11 @@ def all_refinements():
                   ext=["json", "nc", "png", "pdf"])
 
 
+def refinement_figures(study, ext):
+    """A refined study's summary figure (rule refinement_figure), for its report section."""
+    return [f"results/{study}/refinement.{ext}"] if study in REFINED else []
+
+
 # A figure's own caption (`caption:`, a file of the working directory or of workflow/report/;
 # configs.load_config checks it exists) is passed as params.caption and appended to
 # figure.rst in the Snakemake report. CAPTIONS (common.smk) is workflow/report/.

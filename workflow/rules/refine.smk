@@ -43,10 +43,17 @@ rule refinement_figure:
     input:
         "results/{study}/refinement.nc",
     output:
-        png="results/{study}/refinement.png",
+        png=report(
+            "results/{study}/refinement.png",
+            caption="../report/refinement.rst",
+            category="{study}",
+            labels={"study": "{study}", "figure": "refinement"},
+        ),
         pdf="results/{study}/refinement.pdf",
     log:
         "results/logs/refine/{study}/refinement_figure.log",
+    params:
+        spec=lambda wildcards: STUDIES[wildcards.study].refine,  # for the caption
     conda:
         "../envs/ness.yaml"
     script:

@@ -14,6 +14,8 @@ rule report_section:
         dataset="results/{study}/dataset.nc",
         figures=lambda wildcards: figure_files(wildcards.study, "png"),
         pdfs=lambda wildcards: figure_files(wildcards.study, "pdf"),  # linked, not read
+        refinement=lambda wildcards: refinement_figures(wildcards.study, "png"),
+        refinement_pdf=lambda wildcards: refinement_figures(wildcards.study, "pdf"),
     output:
         html="results/report/sections/{study}.html",
         entry="results/report/sections/{study}.json",
@@ -22,6 +24,7 @@ rule report_section:
         spec=lambda wildcards: config["studies"][wildcards.study],
         # figure captions as in Snakemake's report: figure.rst and each figure's own file
         caption_template=lambda wildcards: (CAPTIONS / "figure.rst").read_text(),
+        refinement_caption=lambda wildcards: (CAPTIONS / "refinement.rst").read_text(),
         figures=lambda wildcards: FIGURES[wildcards.study],
         captions=lambda wildcards: {
             figure: figure_caption(wildcards.study, figure)

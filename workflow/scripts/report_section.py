@@ -2,7 +2,8 @@
 
 Snakemake ``script:`` of rule ``report_section``: the study's description, config entry,
 key numbers, consistency checks, figures (embedded, with their captions and links to their
-PDFs), a link to its dataset and provenance, built by :func:`ness_core.report.write_section`.
+PDFs; a refined study's summary figure last), a link to its dataset and provenance, built
+by :func:`ness_core.report.write_section`.
 Both outputs are written atomically.
 """
 
@@ -17,9 +18,13 @@ def main(snakemake) -> None:
     captions = {name: report.figure_caption(params.caption_template, study, name, spec,
                                             params.captions[name])
                 for name, spec in params.figures.items()}
+    if snakemake.input.refinement:
+        captions["refinement"] = report.figure_caption(params.refinement_caption, study,
+                                                       "refinement", params.spec["refine"])
     # the page, results/report/index.html, is the directory above sections/
     entry = report.write_section(study, params.spec, snakemake.input.dataset,
-                                 list(snakemake.input.figures), snakemake.output.html,
+                                 [*snakemake.input.figures, *snakemake.input.refinement],
+                                 snakemake.output.html,
                                  snakemake.output.entry,
                                  page_dir=Path(snakemake.output.html).parent.parent,
                                  captions=captions)
