@@ -269,6 +269,9 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", markersize=4, ax=ax,
                          palette="viridis" if hue else None, units=units,
                          estimator=None if units else "mean")
+            if "coarse_grid" in ds.attrs:
+                _mark_refinement(ax, ds, frame, x, y, hue, {facet: value} if facet else {},
+                                 spec.get("select") or {})
             # stacked panels share x: one x label, at the bottom; y labels on the left
             ax.set(xlabel=_label(ds, x, spec) if row == len(ys) - 1 else "",
                    ylabel=_label(ds, y, spec) if col == 0 else "",
@@ -284,6 +287,41 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
                    loc="outside upper center", fontsize="small", title_fontsize="small")
     _finish(fig, spec, note)
     return fig
+
+
+def _mark_refinement(ax: Any, ds: xr.Dataset, frame: Any, x: str, y: str, hue: str | None,
+                     panel: Mapping[str, Any], select: Mapping[str, Any]) -> None:
+    """A refined study's line panel (:func:`ness_core.refine_rounds.annotate`): points the
+    refinement added drawn hollow; each slice's located target on its curve (a black-edged
+    diamond, with the location's uncertainty as a horizontal bar) where the panel shows
+    that slice and ``y`` is the refined observable (the value itself for a minimum or
+    maximum, the curve at the location for the steepest point)."""
+    coarse = json.loads(ds.attrs["coarse_grid"])
+    if x not in coarse:
+        return
+    levels = list(dict.fromkeys(frame[hue])) if hue else [None]
+    colours = dict(zip(levels, sns.color_palette("viridis", len(levels)) if hue else ["C0"],
+                       strict=True))
+    added = frame[~np.isin(frame[x], coarse[x]) & frame[y].notna()]
+    ax.scatter(added[x], added[y], s=16, facecolors="white", zorder=3, linewidths=0.9,
+               edgecolors=[colours[v] for v in (added[hue] if hue else [None] * len(added))])
+    spec = json.loads(ds.attrs["refine"])
+    if spec.get("observable") != y or "refinement_targets" not in ds.attrs:
+        return
+    for target in json.loads(ds.attrs["refinement_targets"]):
+        where = {k: v for k, v in target["select"].items() if k != hue}
+        shown = {**select, **panel}
+        if any(k not in shown or _fmt(shown[k]) != _fmt(v) for k, v in where.items()):
+            continue  # another panel's slice, or slices the panel mixes
+        level = _fmt(target["select"][hue]) if hue else None
+        if level not in colours or not np.isfinite(target["location"]):
+            continue
+        curve = frame[(frame[hue] == level) if hue else frame[y].notna()].dropna(subset=[y])
+        value = (target["value"] if spec["target"] != "steepest" else
+                 float(np.interp(target["location"], curve[x], curve[y])))
+        ax.errorbar([target["location"]], [value], xerr=[target["location_uncertainty"]],
+                    marker="D", ms=5, mfc=colours[level], mec="black", ecolor="black",
+                    elinewidth=0.9, capsize=2, zorder=4)
 
 
 def _minimum_over(ds: xr.Dataset, ys: list[str], axis: str) -> xr.Dataset:

@@ -73,6 +73,22 @@ def union_study(study: sweep.Study, axis_values: dict[str, Sequence[float]]) -> 
     return dataclasses.replace(study, axes=axes)
 
 
+def annotate(ds: xr.Dataset, study: sweep.Study, record: dict[str, Any]) -> xr.Dataset:
+    """A refined study's dataset with what its figures mark (docs/refinement.md): attrs
+    ``refine`` (the block), ``coarse_grid`` (the refined axes' coarse values) and, along
+    one axis, ``refinement_targets`` (each slice's ``select``, ``location``,
+    ``location_uncertainty``, ``value``, ``converged``), all JSON; ``study`` is the study
+    before :func:`union_study`, ``record`` the last round's."""
+    spec = study.refine
+    ds.attrs["refine"] = json.dumps(spec)
+    ds.attrs["coarse_grid"] = json.dumps({a: study.axes[a] for a in refined_axes(spec)})
+    if "axes" not in spec:
+        keys = ("select", "location", "location_uncertainty", "value", "converged")
+        ds.attrs["refinement_targets"] = json.dumps(
+            [{k: s[k] for k in keys} for s in record["slices"]])
+    return ds
+
+
 def _propose(spec: dict[str, Any], samples: dict[tuple[float, ...], float]
              ) -> tuple[dict[str, Any], list[tuple[float, ...]]]:
     """One slice's status record and proposals from its samples {coordinates: value}."""

@@ -61,6 +61,33 @@ def test_minimum_over_an_axis_draws_the_smallest_value_per_x():
     assert fig.axes[0].get_ylabel().startswith("min over drive of")
 
 
+def test_refined_points_are_hollow_and_each_slice_target_is_marked():
+    # union grid: coarse 0, 1, 2 and refined 0.9, 1.1 (N = 1 only), gap = (F - 1)² + N
+    drive = np.array([0.0, 0.9, 1.0, 1.1, 2.0])
+    scale = np.array([1.0, 2.0])
+    gap = (drive[:, None] - 1.0) ** 2 + scale[None, :]
+    gap[[1, 3], 1] = np.nan  # slice N = 2 has no refined point
+    ds = dataset({"gap": (("drive", "N"), gap)}, {"drive": drive, "N": scale}, ["drive", "N"])
+    ds.attrs.update(refine=json.dumps({"axis": "drive", "target": "minimum",
+                                       "observable": "gap"}),
+                    coarse_grid=json.dumps({"drive": [0.0, 1.0, 2.0]}),
+                    refinement_targets=json.dumps([
+                        {"select": {"N": n}, "location": 1.0, "location_uncertainty": 0.05,
+                         "value": 1.0 + n, "converged": True} for n in (1.0, 2.0)]))
+    ax = plots.line_figure(ds, {"x": "drive", "y": ["gap"], "hue": "N"}).axes[0]
+    [hollow] = [c for c in ax.collections if len(c.get_offsets()) == 2]
+    np.testing.assert_allclose(hollow.get_offsets(), [[0.9, 1.01], [1.1, 1.01]])
+    assert (hollow.get_facecolors()[:, :3] == 1.0).all()  # white inside
+    diamonds = [line for line in ax.get_lines() if line.get_marker() == "D"]
+    assert sorted((float(d.get_xdata()[0]), float(d.get_ydata()[0])) for d in diamonds) == [
+        (1.0, 2.0), (1.0, 3.0)]
+    # another observable on the axis: refined points still hollow, no target
+    ds["current"] = ds["gap"] * 2
+    ax = plots.line_figure(ds, {"x": "drive", "y": ["current"], "hue": "N"}).axes[0]
+    assert not [line for line in ax.get_lines() if line.get_marker() == "D"]
+    assert [len(c.get_offsets()) for c in ax.collections].count(2) == 1
+
+
 def test_draw_writes_a_log_axis_figure_to_png_and_pdf(tmp_path):
     drive = np.linspace(0.5, 2.5, 6)
     ds = dataset({"gap": (("drive", "N"), np.exp(-np.outer(drive, [1.0, 2.0])))},

@@ -147,6 +147,12 @@ def test_refinement_end_to_end_then_nothing_to_do_and_reuse(tmp_path, snakemake_
     ds = dataset.read_netcdf(tmp_path / "results/k/dataset.nc")
     np.testing.assert_allclose(sorted(ds["drive"].values), sorted(xs), rtol=1e-9)  # union grid
     assert int(ds["gap"].notnull().sum()) == len(xs)
+    # what the figures mark: the coarse grid and the located target
+    np.testing.assert_allclose(json.loads(ds.attrs["coarse_grid"])["drive"],
+                               np.linspace(0.5, 2.5, 9), rtol=1e-12)
+    [target] = json.loads(ds.attrs["refinement_targets"])
+    assert (target["select"], target["location"], target["value"]) == (
+        entry["select"], entry["location"], entry["value"])
     summary = dataset.read_netcdf(tmp_path / "results/k/refinement.nc")
     assert float(summary["value"].sel(N=1.0)) == entry["value"]
     assert float(summary["limit_location"].sel(N=1.0)) == limit

@@ -13,10 +13,11 @@ from ness_core import chunk_files, configs, dataset, job, refine_rounds, sweep
 
 
 def main(snakemake) -> None:
-    study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
+    coarse = study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
     if study.refine:  # the union grid along the refined axes, NaN where a slice has no point
         with open(snakemake.input.rounds[0]) as fh:
-            study = refine_rounds.union_study(study, json.load(fh)["axis_values"])
+            record = json.load(fh)
+        study = refine_rounds.union_study(study, record["axis_values"])
     logging.info("study %s: %d chunk files, grid %s = %s", study.name, len(snakemake.input.chunks),
                  tuple(study.axes), study.shape)
     for path in snakemake.input.chunks:  # every byte against its digest, before reading any
@@ -28,6 +29,8 @@ def main(snakemake) -> None:
             raise chunk_files.OutputError(f"chunk result {path} is corrupt ({problem}); "
                                           f"moved aside to {moved.name}, rerun to recompute it")
     ds = dataset.assemble(study, list(snakemake.input.chunks), missing_ok=bool(study.refine))
+    if study.refine:  # what the figures mark: coarse grid and located targets
+        ds = refine_rounds.annotate(ds, coarse, record)
     not_ok = int((ds["status"].values != "ok").sum())
     logging.info("assembled %d points, %d with status != ok", ds["status"].size, not_ok)
     dataset.write_netcdf(ds, snakemake.output[0])
