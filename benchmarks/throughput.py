@@ -149,8 +149,9 @@ def full_sweep(root: Path, points: int) -> None:
 def overhead(root: Path, points: int) -> None:
     """The loop and the pipeline on all cores, and the pipeline's fixed cost: its wall time
     less the longest chunk's compute time (the ``seconds`` attr of each chunk file), i.e.
-    Snakemake's start, parse and DAG, the manifests, job start-up and the gather; and the
-    CPU seconds of both (wall times move with other load on the machine, CPU less)."""
+    Snakemake's start, parse and DAG, the manifests, job start-up and the gather; the
+    CPU seconds of both (wall times move with other load on the machine, CPU less); and the
+    mean CPU seconds a simulate and the gather job took to start, from their logs."""
     import xarray as xr
 
     cores = os.cpu_count() or 1
@@ -167,13 +168,24 @@ def overhead(root: Path, points: int) -> None:
         with xr.open_dataset(path) as ds:
             computed.append(float(ds.attrs["seconds"]))
     longest = max(computed)
+    simulate = _start_up_cpu(workdir / "results/logs/simulate" / STUDY)
+    gather = _start_up_cpu(workdir / "results/logs/gather")
     print("| points | cores | jobs | loop s | pipeline s | pipeline / loop | longest chunk s "
-          "| fixed s | loop CPU s | pipeline CPU s | CPU ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| fixed s | loop CPU s | pipeline CPU s | CPU ratio | simulate start-up CPU s "
+          "| gather start-up CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {points} | {cores} | {len(computed)} | {loop:.1f} | {seconds:.1f} | "
           f"{seconds / loop:.2f} | {longest:.1f} | {seconds - longest:.1f} | "
           f"{middle - before:.1f} | {after - middle:.1f} | "
-          f"{(after - middle) / (middle - before):.2f} |")
+          f"{(after - middle) / (middle - before):.2f} | {simulate} | {gather} |")
+
+
+def _start_up_cpu(logs: Path) -> str:
+    """Mean of the ``job start-up: <s> s CPU`` lines (:func:`ness_core.job.run`) of the job
+    logs in ``logs``, ``—`` if none has one."""
+    found = [float(m.group(1)) for log in logs.glob("*.log")
+             if (m := re.search(r"job start-up: ([0-9.]+) s CPU", log.read_text()))]
+    return f"{sum(found) / len(found):.2f}" if found else "—"
 
 
 def _children_cpu() -> float:

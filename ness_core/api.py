@@ -10,8 +10,7 @@ import numpy as np
 
 from ness_core.errors import ModelContractError, ParameterError
 from ness_core.model import Model, Observable
-from ness_core.models import get_model
-from ness_core.models.network import short_name
+from ness_core.models import get_model, short_name
 from ness_core.status import OK, check_result
 
 # Failures of the numerics at one point, recorded as data (status + NaN) so a sweep goes on:

@@ -179,7 +179,7 @@ def human_duration(hours: float) -> str:
 def _plan_command(configfile: str, directory: str, as_json: bool,
                   max_mem_mb: float | None) -> None:
     from ness_core import comparisons, configs, sweep
-    from ness_core.models.network import short_name
+    from ness_core.models import short_name
 
     if not Path(directory).is_dir():
         what = "not a directory" if Path(directory).exists() else "no such directory"

@@ -304,10 +304,10 @@ def _refine_block(where: str, m: type[Model], axes: Mapping[str, list[Any]],
 
     One refined axis (``axis:``, :mod:`ness_core.refinement`) or two (``axes: [x, y]``,
     :mod:`ness_core.refinement2d`); the returned block has the one key it was given."""
-    from ness_core import refinement, refinement2d
-
     if block is None:
         return None
+    from ness_core import refinement, refinement2d  # (scipy.spatial) only for a refined study
+
     if not isinstance(block, Mapping):
         raise ConfigError(f"{where}, refine: expected a mapping with axis (or axes), target, "
                           "observable, tolerance, max_points")

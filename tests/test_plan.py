@@ -202,6 +202,7 @@ def test_simulate_job_asks_for_the_memory_of_its_largest_point(tmp_path, snakema
 PEAK_SCRIPT = """
 import json, re, sys
 import netCDF4, xarray, ness_core
+ness_core.get_model(sys.argv[1])  # a job imports its model (and solver) before the solve
 def peak_mb():  # this process's own high-water mark (ru_maxrss inherits the parent's on exec)
     with open("/proc/self/status") as fh:
         return int(re.search(r"VmHWM:\\s+(\\d+) kB", fh.read()).group(1)) / 1024

@@ -61,7 +61,6 @@ its job.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import os
@@ -75,6 +74,7 @@ import numpy as np
 from ness_core.errors import ParameterError
 from ness_core.expressions import FUNCTIONS, canonical_expression, evaluate_expression
 from ness_core.model import CANONICAL_AXES, Model, Observable, Parameter, did_you_mean
+from ness_core.models import short_name  # noqa: F401 (its former home; callers import it here)
 from ness_core.networks import (
     GILLESPIE_SECONDS_PER_EVENT,
     SOLVER_DIAGNOSTICS,
@@ -285,15 +285,6 @@ def _network(spec: Mapping[str, Any]) -> ReactionNetwork:
 def model_name(spec: Mapping[str, Any]) -> str:
     """``network:`` + compact sorted JSON of a normalised block: the model's registry name."""
     return PREFIX + json.dumps(spec, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def short_name(name: str) -> str:
-    """``<kind>#<8 hex digits of its hash>`` for a model named by its declared block
-    (``network:``, ``markov:``, ``lindblad:``; tables, logs); other names unchanged."""
-    kind, sep, _ = name.partition(":")
-    if not sep or kind not in ("network", "markov", "lindblad"):
-        return name
-    return kind + "#" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
 
 
 def is_network_name(name: Any) -> bool:

@@ -9,12 +9,14 @@ import json
 import logging
 from pathlib import Path
 
-from ness_core import chunk_files, configs, dataset, job, refine_rounds, sweep
+from ness_core import chunk_files, configs, dataset, job, sweep
 
 
 def main(snakemake) -> None:
     coarse = study = configs.parse_study(snakemake.wildcards.study, snakemake.params.study)
     if study.refine:  # the union grid along the refined axes, NaN where a slice has no point
+        from ness_core import refine_rounds  # (scipy.spatial and the refinement code)
+
         with open(snakemake.input.rounds[0]) as fh:
             record = json.load(fh)
         study = refine_rounds.union_study(study, record["axis_values"])

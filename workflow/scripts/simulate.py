@@ -18,7 +18,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 
 from ness_core import chunk_files, dataset, job, progress, sweep  # noqa: E402
-from ness_core.models.network import short_name  # noqa: E402
+from ness_core.models import short_name  # noqa: E402
 
 
 def main(snakemake) -> None:
