@@ -22,11 +22,19 @@ middle-bond current Tr(J ρ_χ)/Tr ρ_χ against the exact one:
 Also printed: the middle cut's Schmidt values of ρ and of ρ₁, relative to their norm (every
 fourth). If subtracting a reference or linearising helped, the last three columns would fall
 below the first; the measured rows are in benchmarks/README.md.
+
+With ``--prosen 16 32 64``: for Prosen's exact state at Δ_z = 1, μ = 1, Γ = 1
+(tests/prosen_xxx.py, ρ = SS† with S of bond dimension D = ⌊L/2⌋ + 1), the number of the
+middle cut's Schmidt values of ρ's Pauli coefficients (D² at most) above 1e-3 … 1e-10 of
+their norm: the bond dimension the matrix-product solver needs there, for lengths past the
+exact solver.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +48,7 @@ CURRENT = mps.operator_vector(2.0 * (np.kron(xxz.SIGMA_X.toarray(), xxz.SIGMA_Y.
                                      - np.kron(xxz.SIGMA_Y.toarray(), xxz.SIGMA_X.toarray())),
                               BASIS)
 DIFFERENCE_STEP = 1e-4
+PROSEN_THRESHOLDS = (1e-3, 1e-4, 1e-6, 1e-8, 1e-10)
 
 
 def exact_coefficients(length: int, mu: float, anisotropy: float) -> np.ndarray:
@@ -91,13 +100,48 @@ def middle_schmidt(coefficients: np.ndarray) -> np.ndarray:
     return s / np.linalg.norm(s)
 
 
+def prosen_middle_schmidt(length: int) -> np.ndarray:
+    """Middle-cut Schmidt values (relative to their norm) of the Pauli coefficients of
+    Prosen's ρ = SS† at Γ = 1: the site tensor Σ_{a,b,c} P_μ[c, a] A_{ab} ⊗ conj(A_{cb}) over
+    the doubled auxiliary space, boundary ⟨0, 0| … |0, 0⟩, brought to canonical form by QR
+    from both ends (rescaled, so no overflow at L = 64)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import prosen_xxx
+
+    a = prosen_xxx.lax_components(length, 1.0)
+    dim = a.shape[-1]
+    pair = np.einsum("abrq,cbsp->rsacqp", a, a.conj())
+    site = np.einsum("mca,rsacqp->rsmqp", BASIS, pair).reshape(dim * dim, 4, dim * dim)
+    middle = length // 2
+    left = np.ones((1, 1))
+    for j in range(middle):
+        t = np.tensordot(left, site[:1] if j == 0 else site, axes=(1, 0))
+        left = np.linalg.qr(t.reshape(-1, t.shape[2]))[1]
+        left /= np.abs(left).max()
+    right = np.ones((1, 1))
+    for j in range(length - 1, middle - 1, -1):
+        t = np.tensordot(site[:, :, :1] if j == length - 1 else site, right, axes=(2, 0))
+        right = np.linalg.qr(t.reshape(t.shape[0], -1).T)[1].T
+        right /= np.abs(right).max()
+    s = np.linalg.svd(left @ right, compute_uv=False)
+    return s / np.linalg.norm(s)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[6, 8])
     parser.add_argument("--anisotropy", type=float, nargs="+", default=[1.5, 1.0, 0.5, 0.0])
     parser.add_argument("--drive", type=float, default=0.05)
     parser.add_argument("--bonds", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256])
+    parser.add_argument("--prosen", type=int, nargs="+", default=[])
     args = parser.parse_args()
+    if args.prosen:
+        print("| L | D² | " + " | ".join(f"> {t:g}" for t in PROSEN_THRESHOLDS) + " |")
+        for length in args.prosen:
+            s = prosen_middle_schmidt(length)
+            counts = [str(int(np.count_nonzero(s > t))) for t in PROSEN_THRESHOLDS]
+            print(f"| {length} | {(length // 2 + 1) ** 2} | " + " | ".join(counts) + " |")
+        return
     mu = args.drive
     for anisotropy in args.anisotropy:
         for length in args.lengths:
