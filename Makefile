@@ -51,10 +51,12 @@ test: install
 
 # A single-node SLURM on this machine (root; installs slurm-wlm + munge), then a tiny study
 # through workflow/profiles/slurm (as shipped, with --jobs 2 below the 5 ready jobs, and with
-# simulate as one SLURM array), each compared with a local run.
+# simulate as one SLURM array), each compared with a local run; then stops the daemons and
+# removes the slurm.conf again (tests/cluster/slurm-down: a stale one slows every snakemake).
 test-cluster: install
 	bash tests/cluster/slurm-up
-	NESS_TEST_SLURM=1 $(BIN)/python -m pytest -s tests/cluster/test_slurm.py
+	NESS_TEST_SLURM=1 $(BIN)/python -m pytest -s tests/cluster/test_slurm.py; \
+	status=$$?; bash tests/cluster/slurm-down; exit $$status
 
 lint: install
 	$(BIN)/ruff check ness_core tests workflow benchmarks
