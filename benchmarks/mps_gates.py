@@ -7,7 +7,7 @@ Run by hand (quimb is a benchmark-only dependency, not a project requirement)::
 Both sides sweep the same random 16 × 16 gate right and back over an 8-site chain of local
 dimension 4 (the Pauli basis of a spin-1/2) at fixed bond dimension χ, truncating back to χ
 after every gate: ours with :meth:`OperatorChain.apply_gate` (orthogonality centre kept on the
-gate, truncated SVD from the Gram matrix), quimb with ``MatrixProductState.gate_split_``
+gate, truncated SVD by gesdd), quimb with ``MatrixProductState.gate_split_``
 (after one warm-up sweep). Printed: milliseconds per gate and the ratio quimb ÷ ours.
 """
 
