@@ -218,17 +218,19 @@ def write_outputs(study: sweep.Study, record: dict[str, Any], json_path: str | o
                                        ("sample_value", samples[..., 2], "sample",
                                         study.refine["observable"])):
             data[name] = ((*dims, dim), array, {"long_name": axis})
-    if any(limit is not None for limit in limits):
-        window = [limit.window if limit and limit.window else (np.nan, np.nan)
-                  for limit in limits]
-        for name, values, long_name in (
-                ("limit_location", [limit.location if limit else np.nan for limit in limits],
-                 "large-system limit of the location"),
-                ("limit_window_low", [w[0] for w in window], "low end of the limit's window"),
-                ("limit_window_high", [w[1] for w in window], "high end of the limit's window")):
-            data[name] = (dims, np.array(values, dtype=float).reshape(shape),
-                          {"long_name": long_name, "units": "as " + study.refine["axis"]})
-        data["limit_location"][2]["label"] = next(limit.label for limit in limits if limit)
+    known = [limit for limit in limits if limit is not None]
+    if known:  # the model's large-system limits of the location (NaN where it knows none)
+        unit = get_model(study.model).parameter(study.refine["axis"]).unit
+        none = (np.nan, np.nan, np.nan)
+        table = np.array([(lim.location, *(lim.window or none[:2])) if lim else none
+                          for lim in limits], dtype=float)
+        for column, (name, long_name) in enumerate((
+                ("limit_location", "large-system limit of the location"),
+                ("limit_window_low", "low end of the limit's window"),
+                ("limit_window_high", "high end of the limit's window"))):
+            data[name] = (dims, table[:, column].reshape(shape),
+                          {"long_name": long_name, "units": unit})
+        data["limit_location"][2]["label"] = known[0].label
     ds = xr.Dataset(data, coords={k: np.array(v) for k, v in others.items()})
     ds.attrs.update(study=study.name, model=study.model, refine=json.dumps(study.refine),
                     rounds=int(record["round"]))

@@ -189,3 +189,21 @@ def test_no_window_and_no_transition_below_the_bistability_threshold():
     assert kerr.bistable_window(0.8, 1.0, 1.0) is None
     assert kerr.transition_drive(0.8, 1.0, 1.0) is None
     assert kerr.bistable_window(-3.0, 1.0, 1.0) is None
+
+
+def test_target_limit_is_the_transition_drive_for_the_gap_and_the_photon_density_jump():
+    # both the gap minimum and the steepest point of ⟨a†a⟩/N tend to the transition drive
+    # (checked against the exact solution above); at T > 0 or for another target: none
+    from ness_core.models import get_model
+
+    model = get_model("kerr")
+    params = model.resolve({"detuning": 3.0, "U0": 1.0, "kappa": 1.0, "N": 2.0})
+    for target, observable in (("minimum", "gap"), ("steepest", "photon_number_per_scale")):
+        limit = model.target_limit({"axis": "drive", "target": target,
+                                    "observable": observable}, params)
+        assert limit.location == kerr.transition_drive(3.0, 1.0, 1.0)
+        assert limit.window == kerr.bistable_window(3.0, 1.0, 1.0)
+    gap = {"axis": "drive", "target": "minimum", "observable": "gap"}
+    assert model.target_limit(gap, {**params, "temperature": 0.5}) is None
+    assert model.target_limit({**gap, "target": "maximum"}, params) is None
+    assert model.target_limit({**gap, "axis": "detuning"}, params) is None

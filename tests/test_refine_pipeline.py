@@ -156,6 +156,7 @@ def test_refinement_end_to_end_then_nothing_to_do_and_reuse(tmp_path, snakemake_
     summary = dataset.read_netcdf(tmp_path / "results/k/refinement.nc")
     assert float(summary["value"].sel(N=1.0)) == entry["value"]
     assert float(summary["limit_location"].sel(N=1.0)) == limit
+    assert summary["limit_location"].attrs["units"] == "energy"  # the drive's unit
     assert [p.stat().st_size > 0 for p in (tmp_path / "results/k/figures").glob("*.png")] == [True]
     assert (tmp_path / "results/k/refinement.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = snakemake_runner(tmp_path, config, "-n", *PROFILE)

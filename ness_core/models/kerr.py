@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import brentq
 
 from ness_core.model import (
     Model,
@@ -77,13 +76,20 @@ STEADY_SOLVER = "direct"
 FLOW_ATOL = 1e-12  # flows below this fraction of κ ω0 count as zero
 
 
+def mean_field_branches(drive: float, detuning: float, kerr: float, kappa: float
+                        ) -> np.ndarray:
+    """The real roots n of n((U n − Δ)² + κ²/4) = F² (the semiclassical branches), ascending."""
+    roots = np.roots([kerr * kerr, -2.0 * detuning * kerr,
+                      detuning * detuning + kappa * kappa / 4, -drive * drive])
+    return np.sort(roots[np.abs(roots.imag) <= 1e-9 * (1.0 + np.abs(roots))].real)
+
+
 def mean_field_photons(params: dict[str, Any]) -> float:
-    """Largest real root n of n((U n − Δ)² + κ²/4) = F² (upper semiclassical branch)."""
-    u, f = params["U0"] / params["N"], params["drive"] * math.sqrt(params["N"])
-    delta, kappa = params["detuning"], params["kappa"]
-    roots = np.roots([u * u, -2.0 * delta * u, delta * delta + kappa * kappa / 4, -f * f])
-    real = roots[np.abs(roots.imag) <= 1e-9 * (1.0 + np.abs(roots))].real
-    return float(max(real.max(initial=0.0), 0.0))
+    """The upper semiclassical branch's photon number (U = U0/N, F = F0√N)."""
+    branches = mean_field_branches(params["drive"] * math.sqrt(params["N"]),
+                                   params["detuning"], params["U0"] / params["N"],
+                                   params["kappa"])
+    return float(max(branches.max(initial=0.0), 0.0))
 
 
 def bistable_window(detuning: float, U0: float, kappa: float) -> tuple[float, float] | None:
@@ -125,10 +131,10 @@ def transition_drive(detuning: float, U0: float, kappa: float) -> float | None:
     if window is None:
         return None
 
+    from scipy.optimize import brentq  # here: 0.13 s of import for every Kerr job otherwise
+
     def imbalance(drive: float) -> float:
-        branches = np.sort(np.roots([U0 * U0, -2 * detuning * U0,
-                                     detuning * detuning + kappa * kappa / 4,
-                                     -drive * drive]).real)
+        branches = mean_field_branches(drive, detuning, U0, kappa)  # three inside the window
         low, high = 2 * branches[0], 2 * branches[-1]
         return (_branch_weight(high, drive, detuning, U0, kappa)
                 - _branch_weight(low, drive, detuning, U0, kappa))

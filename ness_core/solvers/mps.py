@@ -111,14 +111,9 @@ def split(theta: np.ndarray, to_right: bool, max_bond: int,
     singular directions and dropping relative weight ≤ ``cutoff``: with ``to_right`` X has
     orthonormal columns (the left singular vectors) and Y = S Vᵀ; otherwise Y has
     orthonormal rows and X = U S. Returns X, Y with ‖X Y‖ = 1 and the relative weight
-    dropped.
-
-    Not the eigenvectors of the Gram matrix θθᵀ (1.1–1.8× cheaper at m = n = 64–256,
-    measured): those are accurate only to √ε of the largest singular value, so every gate
-    kept directions of relative weight ~1e-14 that were noise. Summed over ~10⁷ gates the
-    noise held the XX chain at L = 7 at a current uniformity of 5e-6, and whether it
-    converged depended on the number of BLAS threads; with the SVD it converges with one
-    and with two (uniformity 4.9e-7 and 5.1e-7, currents equal to 2e-9)."""
+    dropped. An SVD, not the eigenvectors of the Gram matrix θθᵀ: those are accurate only
+    to √ε of the largest singular value, and the noise they keep at every gate held the XX
+    chain at L = 7 at a current uniformity of 5e-6 (docs/matrix-product.md)."""
     u, s, vt = sla.svd(theta, full_matrices=False, check_finite=False, lapack_driver="gesdd")
     weight = s * s
     total = float(weight.sum())
