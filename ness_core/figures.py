@@ -137,6 +137,14 @@ OPTIONS = {o.name: o for o in (
     Option("fit_max", {"description": "loglog - fit the power law only to points with x <= "
                        "fit_max; null sets no upper bound.", "type": _N, "default": None},
            ("loglog",)),
+    Option("expected_exponent", {"description": "loglog - the exponent theory expects, drawn "
+                                 "as a dashed guide line through each curve's fit and named in "
+                                 "its legend entry: one number for every curve, or a list with "
+                                 "one number (or null) per hue value, in the sweep's order; "
+                                 "null for none.",
+                                 "type": ["number", "array", "null"],
+                                 "items": {"type": ["number", "null"]}, "minItems": 1,
+                                 "default": None}, ("loglog",)),
     Option("size", {"description": "Figure size - single (one journal column, 3.4 in wide) or "
                     "double (two columns, 7 in), the height growing with the panel rows; or "
                     "[width, height] in inches; null sizes by panel (4.2 x 3.2 in each).",
@@ -294,6 +302,16 @@ def check_figure(study: Study, fig: Mapping[str, Any], where: str) -> None:
     fit_min, fit_max = fig.get("fit_min"), fig.get("fit_max")
     if fit_min is not None and fit_max is not None and fit_min >= fit_max:
         raise ConfigError(f"{where} 'fit_min': {fit_min!r} is not below 'fit_max' {fit_max!r}")
+    expected = fig.get("expected_exponent")
+    if isinstance(expected, list):
+        hue = fig.get("hue")
+        if hue is None or hue not in study.axes:
+            raise ConfigError(f"{where} 'expected_exponent': a list gives one exponent per "
+                              "hue value, and this figure has no swept 'hue'; give one number")
+        if len(expected) != len(study.axes[hue]):
+            raise ConfigError(f"{where} 'expected_exponent': {len(expected)} exponents for "
+                              f"{len(study.axes[hue])} values of hue {hue!r} "
+                              f"({', '.join(map(str, study.axes[hue]))})")
     axis_keys = ["x", "y"] if kind == "heatmap" else ["x"]
     axis_keys += [k for k in ("hue", "facet", "minimum_over") if fig.get(k) is not None]
     value_keys = ["value"] if kind == "heatmap" else ["y"]

@@ -10,7 +10,8 @@ and ``units`` attrs:
   draws the model's :meth:`~ness_core.model.Model.reference_lines` for that plane;
 * ``loglog``: observable ``y`` against axis ``x`` on log–log axes with a least-squares power
   law y ∝ x^z fitted to the points with ``fit_min <= x <= fit_max`` (either bound optional);
-  exponent ± standard error in the legend;
+  exponent ± standard error in the legend; ``expected_exponent`` adds a dashed guide line
+  of the expected power through each fit (at the geometric centre of its range);
 * ``spectrum``: observables ``y`` (markers) against the observable ``x`` along their common
   model dimension (e.g. the wire's mover occupations against ``mode_energy``), with the
   ``reference`` observables as lines, ``reference[i]`` in the colour of ``y[i]`` (e.g. the
@@ -281,11 +282,13 @@ def line_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             if ax.get_legend():
                 ax.get_legend().remove()
     _letters(axs)
-    if hue:  # one legend for the figure, above the panels, in rows of up to five values
-        handles, names = axs[0, 0].get_legend_handles_labels()
-        fig.legend(handles, names, title=_label(ds, hue, spec, width=60), ncols=min(len(names), 5),
-                   loc="outside upper center", fontsize="small", title_fontsize="small")
     _finish(fig, spec, note)
+    if hue:  # one legend for the figure, in rows of up to five values: above the panels, or
+        # below them under a title (the layout stacks no outside legend under a suptitle)
+        handles, names = axs[0, 0].get_legend_handles_labels()
+        side = "lower" if fig.get_suptitle() else "upper"
+        fig.legend(handles, names, title=_label(ds, hue, spec, width=60), ncols=min(len(names), 5),
+                   loc=f"outside {side} center", fontsize="small", title_fontsize="small")
     return fig
 
 
@@ -423,13 +426,20 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
     columns = _facet_values(data, facet)
     fig, axs = _grid(spec, 1, len(columns))
     fit_min, fit_max = spec.get("fit_min"), spec.get("fit_max")
+    model = dataset_model(ds)
+    symbols = spec.get("labels") == "symbol"  # the legend names axes as the labels do
+    x_name = (symbols and _declared_symbol(ds[x], model)) or x
+    y_name = (symbols and _declared_symbol(ds[y], model)) or y
+    hue_name = hue and ((symbols and _declared_symbol(ds[hue], model)) or hue)
     for col, fv in enumerate(columns):
         ax = axs[0, col]
         sub = data[y] if facet is None else data[y].sel({facet: fv})
         curves = [(None, sub)] if not hue else [(h, sub.sel({hue: h})) for h in sub[hue].values]
         colors = sns.color_palette("viridis", len(curves))
         handles, labels = [], []
-        for (h, curve), color in zip(curves, colors, strict=True):
+        expected = spec.get("expected_exponent")
+        expected = expected if isinstance(expected, list) else [expected] * len(curves)
+        for (h, curve), color, z_expected in zip(curves, colors, expected, strict=True):
             xs, vals = curve[x].values.astype(float), curve.values.astype(float)
             (points,) = ax.plot(xs, vals, "o", color=color)
             mask = np.isfinite(vals) & (vals > 0)
@@ -440,18 +450,28 @@ def loglog_figure(ds: xr.Dataset, spec: Mapping[str, Any]) -> Figure:
             z, err, c = fit_power_law(xs[mask], vals[mask])
             grid = np.geomspace(xs[mask].min(), xs[mask].max(), 50)
             (line,) = ax.plot(grid, c * grid**z, "-", color=color)
-            name = "" if h is None else f"{hue} = {_fmt(h)}: "
+            name = "" if h is None else f"{hue_name} = {_fmt(h)}: "
             handles.append((points, line))  # one entry per curve: data and its fit
-            labels.append(f"{name}fit ∝ {x}$^{{z}}$, z = {z:.3f} ± {err:.3f}")
+            label = f"{name}z = {z:.3f} ± {err:.3f}"
+            if z_expected is not None:  # through the fit at the geometric centre of its range
+                centre = float(np.sqrt(grid[0] * grid[-1]))
+                ax.plot(grid, c * centre**z * (grid / centre) ** z_expected, "--",
+                        color=color, linewidth=0.9, gid="expected_exponent")
+                label += f" (expected {_fmt(z_expected)})"
+            labels.append(label)
         ax.set(xscale="log", yscale="log", xlabel=_label(ds, x, spec),
                ylabel=_label(ds, y, spec) if col == 0 else "", title=_title(facet, fv))
         if np.issubdtype(data[x].dtype, np.integer):  # one plain tick per value, e.g. L
             ax.set_xticks(data[x].values, [str(v) for v in data[x].values])
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        # below the panel, where it hides no data; one entry per curve (markers and fit)
-        ax.legend(handles, labels, fontsize="small", handler_map={tuple: HandlerTuple(None)},
-                  loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    if spec.get("size") is None:  # room for the legend; a size given is kept
+        # below the panel(s), where it hides no data; one entry per curve (markers and fit):
+        # one panel's in the figure's layout, each of several panels' under its own
+        where = ({"loc": "outside lower center"} if len(columns) == 1 else
+                 {"loc": "upper center", "bbox_to_anchor": (0.5, -0.3)})
+        (fig if len(columns) == 1 else ax).legend(
+            handles, labels, fontsize="small", handler_map={tuple: HandlerTuple(None)},
+            title=f"fit {y_name} ∝ {x_name}$^{{z}}$", title_fontsize="small", **where)
+    if not isinstance(spec.get("size"), list):  # room for the legend; [w, h] given is kept
         fig.set_figheight(fig.get_figheight() + 0.6 + 0.22 * len(curves))
     _letters(axs)
     _finish(fig, spec, note)

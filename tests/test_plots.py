@@ -179,6 +179,33 @@ def test_row_cut_of_a_two_point_function_leaves_out_the_diagonal():
     assert max(max(ln.get_ydata()) for ln in full.get_lines() if len(ln.get_ydata())) == 10.0
 
 
+def test_loglog_expected_exponents_are_dashed_guides_through_each_fit():
+    # y = 3 L^-1 and y = 2 L^0 exactly: the fits recover the exponents, and each guide has
+    # the expected slope and meets its fit at the geometric centre of the fitted range
+    length = np.array([4, 8, 16, 32])
+    delta = np.array([0.5, 1.5])
+    current = np.stack([2.0 * length**0.0, 3.0 / length], axis=1)
+    ds = dataset({"current": (("L", "anisotropy"), current)},
+                 {"L": length, "anisotropy": delta}, ["L", "anisotropy"])
+    spec = {"x": "L", "y": "current", "hue": "anisotropy", "expected_exponent": [0.0, -0.5]}
+    fig = plots.loglog_figure(ds, spec)
+    ax = fig.axes[0]
+    guides = [ln for ln in ax.get_lines() if ln.get_gid() == "expected_exponent"]
+    assert [ln.get_linestyle() for ln in guides] == ["--", "--"]
+    for guide, expected, prefactor, exponent in zip(guides, (0.0, -0.5), (2.0, 3.0),
+                                                    (0.0, -1.0), strict=True):
+        x, y = np.asarray(guide.get_xdata()), np.asarray(guide.get_ydata())
+        slope = np.diff(np.log(y)) / np.diff(np.log(x))
+        np.testing.assert_allclose(slope, expected, atol=1e-12)
+        centre = np.sqrt(4 * 32)
+        np.testing.assert_allclose(np.exp(np.interp(np.log(centre), np.log(x), np.log(y))),
+                                   prefactor * centre**exponent, rtol=1e-12)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "(expected -0.5)" in labels[1] and "z = -1.000" in labels[1]
+    plain = plots.loglog_figure(ds, {**spec, "expected_exponent": None}).axes[0]
+    assert not [ln for ln in plain.get_lines() if ln.get_gid() == "expected_exponent"]
+
+
 def config_with(figure: dict, model: str = "wire", sweep_spec: dict | None = None,
                 fixed: dict | None = None) -> dict:
     study = {"model": model, "sweep": sweep_spec or {"drive": [0.2, 0.4]},
@@ -201,6 +228,19 @@ BAD_FIGURES = [
                  ["figures[0]", "logx"], id="unknown-option"),
     pytest.param(config_with({"kind": "loglog", "x": "drive", "y": "current", "logy": True}),
                  ["figures[0]", "'logy'", "only line and spectrum"], id="logy-on-loglog"),
+    pytest.param(config_with({"kind": "loglog", "x": "drive", "y": "current",
+                              "expected_exponent": [0.0, -1.0]}),
+                 ["figures[0]", "'expected_exponent'", "no swept 'hue'"],
+                 id="expected-exponents-without-hue"),
+    pytest.param(config_with({"kind": "loglog", "x": "drive", "y": "current",
+                              "hue": "temperature", "expected_exponent": [0.0, -1.0, -0.5]},
+                             sweep_spec={"drive": [0.2, 0.4], "temperature": [1.0, 2.0]}),
+                 ["figures[0]", "'expected_exponent'", "3 exponents for 2 values"],
+                 id="expected-exponents-count"),
+    pytest.param(config_with({"kind": "line", "x": "drive", "y": "current",
+                              "expected_exponent": -1.0}),
+                 ["figures[0]", "'expected_exponent'", "only loglog"],
+                 id="expected-exponent-on-line"),
     pytest.param(config_with({"kind": "line", "x": "drive", "y": "current",
                               "minimum_over": "drive"}),
                  ["figures[0]", "'minimum_over'", "another swept axis"], id="minimum-over-x"),
