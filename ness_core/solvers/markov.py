@@ -959,8 +959,8 @@ def exceeds_real_part(matrix: sp.spmatrix, bound: float, zero_column_sums: bool 
     ARPACK tolerance ``BOUND_TOL``: no eigenvalue lies right of the bound (False) if the
     smallest |t| found is <= 1 + bound/c (an eigenvalue right of the bound has
     |t| >= 1 + Re λ/c > 1 + bound/c, so it would have been found) and each found Rayleigh
-    quotient θ has Re θ + ||A v − θ v||/||v|| <= bound. True otherwise, or for a matrix too small for
-    ARPACK (n <= BOUND_K + 1): then compute the rightmost eigenvalues themselves.
+    quotient θ has Re θ + ||A v − θ v||/||v|| <= bound. True otherwise, or for a matrix
+    too small for ARPACK (n <= BOUND_K + 1): then compute the rightmost eigenvalues.
     """
     n = matrix.shape[0]
     if n <= BOUND_K + 1:
