@@ -1,6 +1,6 @@
 """Cost of the exact ASEP master equation (2^L states): NESS and spectral gap, before/after.
 
-Usage: ``python benchmarks/asep_exact.py [--before REV] [--tasks ness,gap,point,reference]
+Usage: ``python benchmarks/asep_exact.py [--before REV] [--tasks ness,gap,point,general,reference]
 [L ...]`` (default L = 16 18 20, tasks ness,gap,point). Each (L, task, code) runs in a fresh
 subprocess (``isolated.py``), so the peak resident memory is that task's own; "before" runs
 the same task on the package as of git revision REV (default ``BEFORE``, the commit before
@@ -11,6 +11,8 @@ at alpha = beta = 1 (maximal current phase, the slowest-relaxing case):
 * ``ness``: stationary state and current J (exact: (L + 2)/(2(2L + 1)), DEHP 1993);
 * ``gap``: spectral gap (with its products);
 * ``point``: ``ness_core.evaluate("asep", L=L)``, the model's NESS + gap in one process;
+* ``general``: the same at beta = 0.999 (``rho_right`` = 1e-3), where the rates are not
+  reflection symmetric and the full W is solved;
 * ``reference``: the gap by REV's plain ARPACK on the full W (``which="LR"``) with the
   tolerance tightened from 1e-10 to 1e-13, the independent value the gaps are compared to.
 
@@ -34,6 +36,7 @@ BEFORE = "c8e6793"
 TASKS = ("ness", "gap", "point")
 TIMEOUT = 1800  # seconds per task
 REFERENCE_TOL = 1e-13
+GENERAL_RHO_RIGHT = 1e-3  # task "general": beta = 0.999 != alpha, no reflection symmetry
 
 
 def run_task(L: int, task: str) -> dict:
@@ -68,7 +71,7 @@ def run_task(L: int, task: str) -> dict:
         out = {"gap": gap.gap, "work": f"{gap.products} products"}
     else:
         from ness_core import evaluate
-        r = evaluate("asep", L=L)
+        r = evaluate("asep", L=L, rho_right=GENERAL_RHO_RIGHT if task == "general" else 0.0)
         out = {"gap": r["gap"], "current": r["current"], "work": "", "status": r["status"]}
     out.update(L=L, task=task, seconds=time.perf_counter() - start, peak_mb=process_peak_mb())
     return out

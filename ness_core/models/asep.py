@@ -33,9 +33,12 @@ Methods (``method``):
 
 * ``exact``: master equation on all 2^L configurations (bit k = site k + 1 occupied) by
   :class:`ness_core.solvers.markov.MarkovGenerator`, L <= 20; J is the mean of the L + 1
-  bond currents. The gap comes from the Arnoldi rightmost-eigenvalue mode of the solver
-  (measured, NESS + gap: see benchmarks/asep_exact.py and docs/performance.md).
-  ``residual`` = max |W p|.
+  bond currents. The gap comes from the solver's rightmost eigenvalues (power-filtered
+  Arnoldi above 2^11 states). With alpha = beta and gamma = delta (the default reservoirs
+  among them) W commutes with particle–hole exchange × reflection and is split into its
+  even and odd blocks of half the size (:class:`ReflectionSectors`): the NESS from the
+  even one, the gap from both (measured, NESS + gap: benchmarks/asep_exact.py and
+  docs/performance.md). ``residual`` = max |W p| of the full W.
 * ``formula``: TASEP only (q = gamma = delta = 0). Current J = Z_{L−1}/Z_L from the exact
   partition function of Derrida, Evans, Hakim and Pasquier, evaluated in log space (any L);
   the density profile from their finite-L formula, O(L²), for L <= ``FORMULA_PROFILE_MAX_L``
@@ -799,23 +802,27 @@ class Asep(Model):
         return abs(affinity(rates_from_params(params), params["L"])) <= 1e-12
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """Seconds per point: exact NESS + gap grows ~2.3× per site (measured 0.02 s at L = 10,
-        0.6 s at L = 14, 3 s at L = 16; ``fluctuations`` adds one minor solve, +30 %,
-        benchmarks/counting_statistics.py), formula is O(L) (O(L²) with the profile), MC is
-        sweeps·L hop attempts."""
+        """Seconds per point: exact NESS + gap grows ~2.7× per site (measured with the
+        reflection split, alpha = beta and gamma = delta: 0.57 s at L = 16, 4.4 s at 18,
+        31 s at 20; without it 1.2 / 11 / 49 s, about twice; benchmarks/asep_exact.py);
+        ``fluctuations`` adds one minor solve, +30 % (benchmarks/counting_statistics.py);
+        formula is O(L) (O(L²) with the profile), MC is sweeps·L hop attempts."""
         L = params["L"]
         if params["method"] == "exact":
-            return 0.02 * 2.3 ** (L - 10) * (1.3 if params["fluctuations"] else 1.0)
+            split = reflection_symmetric(rates_from_params(params))
+            return ((0.01 + 0.57 * 2.7 ** (L - 16)) * (1.0 if split else 2.0)
+                    * (1.3 if params["fluctuations"] else 1.0))
         if params["method"] == "formula":
             return 1e-3 + (5e-7 * L * L if L <= FORMULA_PROFILE_MAX_L else 1e-6 * L)
         return 2e-8 * params["sweeps"] * L
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB for method='exact' (others are O(L)): 2^L states, each holding a sparse
-        generator row (~L/4 + 2 nonzeros of 12 B) and the ~20–40 Krylov vectors of the
-        gap's Arnoldi and the NESS solve (8 B each); measured 48 MB at L = 16 and 187 MB
-        at L = 18 (≈ 720 B per state, fluctuations included): 1000 B per state."""
-        return 1000 * 2 ** params["L"] / 2**20 if params["method"] == "exact" else None
+        generator row (~L/4 + 2 nonzeros of 12 B), its copy in the gap's power filter and
+        the ~20–40 Krylov vectors of the gap's Arnoldi and the NESS solve (8 B each);
+        measured peaks (benchmarks/asep_exact.py, one process): 549 MB at L = 20 with the
+        reflection split, 988 MB without (≈ 940 B per state): 1100 B per state."""
+        return 1100 * 2 ** params["L"] / 2**20 if params["method"] == "exact" else None
 
     def reference_lines(self, x: str, y: str) -> list[tuple[Any, Any, str]]:
         """L → ∞ phase boundaries in the (rho_left, rho_right) plane: LD|MC at ρ_L = 1/2

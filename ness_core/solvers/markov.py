@@ -432,20 +432,22 @@ class MarkovGenerator:
             only), to start :meth:`track_gap` at a neighbouring point.
         start : ndarray, shape (n_states,), optional
             Arnoldi start vector (default a fixed random one), e.g. the slowest mode of a
-            neighbouring point. In ``which="LR"`` mode it was measured not to help (1146
-            against 1147 products at 2^16 states): :meth:`track_gap` does.
+            neighbouring point. In the former plain ``which="LR"`` mode it was measured
+            not to help (1146 against 1147 products at 2^16 states): :meth:`track_gap`
+            does.
 
         Notes
         -----
         Measured on ASEP-like bit-flip networks (one loaded 2-core machine): dense 0.045 s
         at 128 states, 0.11 s at 256, 0.78 s at 512, 13 s at 2048; arnoldi 0.02 s at 256,
-        0.04 s at 512, 0.1 s (LR) to 0.26 s (shift-invert) at 2048, 0.5 s at 2^13, 3.6 s
-        at 2^16, 30-40 s at 2^18 (~1450 products), 2^20 states (1.2e7 edges) in 200-250 s
-        (~1700 products, peak 1.3 GB including the caller's edge arrays). Shift-invert
-        with iterative inner solves needs ~20x more products (each inner BiCGSTAB ~800)
-        and was not used; a sparse LU of these networks costs 14 s and 0.5 GB already at
-        2^14 states. ARPACK calls BLAS
-        on n x ncv blocks: with several processes per core, set ``OPENBLAS_NUM_THREADS=1``
+        0.04 s at 512, 0.26 s (shift-invert) at 2048. Power-filtered (the ASEP at
+        beta = 0.999, NESS + gap, benchmarks/asep_exact.py): 1.2 s at 2^16 states, 11 s at
+        2^18, 49 s at 2^20 (peak 1 GB), against 2.6 / 25 / 144 s with the plain
+        ``which="LR"`` Arnoldi it replaced (~3000 products at 2^20, two thirds of its time
+        ARPACK's orthogonalisation). Shift-invert with iterative inner solves needs ~20x
+        more products (each inner BiCGSTAB ~800) and was not used; a sparse LU of these
+        networks costs 14 s and 0.5 GB already at 2^14 states. ARPACK calls BLAS on
+        n x ncv blocks: with several processes per core, set ``OPENBLAS_NUM_THREADS=1``
         (measured 131 s -> 6 s at 2^16).
 
         Raises
@@ -834,7 +836,7 @@ def _gap_dense(gen: MarkovGenerator) -> SpectralGap:
 
 
 def _shift_invert_mode(gen: MarkovGenerator) -> bool:
-    """Whether the Arnoldi gap works on the group inverse (else ``which="LR"`` on W)."""
+    """Whether the Arnoldi gap works on the group inverse (else the power filter of W)."""
     return gen.n_states <= DIRECT_MAX_STATES or "_minor_lu" in gen.__dict__
 
 
@@ -1029,7 +1031,7 @@ def continued_gap(gen: MarkovGenerator, previous: SpectralGap | None
                   ) -> tuple[SpectralGap, str]:
     """The gap with its modes kept, warm-started from a neighbouring point's ``previous``
     (``spectral_gap(keep_modes=True)``): :meth:`MarkovGenerator.track_gap` where the gap
-    is ``which="LR"`` Arnoldi, else Arnoldi started from the previous slowest mode. Returns
+    is the power-filtered Arnoldi, else Arnoldi started from the previous slowest mode. Returns
     the gap and why a warm start was refused (``""``: used, or none given).
     """
     modes = previous.modes if previous is not None else ()
