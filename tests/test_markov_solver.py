@@ -298,6 +298,20 @@ def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
     assert products > 0 and vectors.shape == (n, found.size)
 
 
+def test_filtered_gap_of_two_closed_classes_is_zero():
+    # two separate driven rings: two stationary states, so W restricted to sum-zero
+    # vectors still has the eigenvalue 0 (the difference of the two)
+    n = 7
+    ring = np.arange(n)
+    source = np.r_[ring, ring, ring + n, ring + n]
+    target = np.r_[(ring + 1) % n, (ring - 1) % n, (ring + 1) % n + n, (ring - 1) % n + n]
+    rate = np.r_[np.full(n, 2.0), np.full(n, 0.5), np.full(n, 1.0), np.full(n, 0.3)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(markov, "DIRECT_MAX_STATES", 1)
+        gap = MarkovGenerator(2 * n, source, target, rate).spectral_gap(method="arnoldi")
+    assert gap.gap == pytest.approx(0.0, abs=1e-12)
+
+
 def test_filtered_arnoldi_on_a_matrix_without_zero_column_sums():
     # a sparse column-dominant matrix (a Markov generator with extra loss on the diagonal)
     rng = np.random.default_rng(3)

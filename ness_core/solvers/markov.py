@@ -862,6 +862,7 @@ FILTER_NCV = 10  # its Krylov basis size per mode sought, plus one (k = 1: 20, k
 # ARPACK's tolerance on T^d: measured to leave ||A v - θ v|| <= 1e-13 |θ| ||v|| on the ASEP
 # (2^17-2^19 states), inside ARNOLDI_TOL, which is checked.
 FILTER_TOL = 1e-12
+ZERO_FLOOR = 1e-4  # |θ| below this fraction of c: the residual is checked against it
 GENERATOR_K = 3  # modes of W sought: a conjugate pair and the next, for the certificate
 FILTER_RETRIES = 2  # searches with k + 2, k + 4 when the certificate fails
 
@@ -886,8 +887,8 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
     (measured 6x faster at 2^17 states).
     The eigenvalues θ of A are the Ritz values of A on the span of the returned vectors (a
     projected eigenproblem, since distinct λ can share one t^d); the rightmost is required
-    to meet ||A v - θ v|| <= ``ARNOLDI_TOL`` |θ| ||v|| (the others, of small |t^d|, are
-    only as accurate as ARPACK's tolerance relative to the largest).
+    to meet ||A v - θ v|| <= ``ARNOLDI_TOL`` max(|θ|, ``ZERO_FLOOR`` c) ||v|| (the others,
+    of small |t^d|, are only as accurate as ARPACK's tolerance relative to the largest).
     With ``zero_column_sums`` (columns of A sum to 0, as for a generator) B acts as
     Q T^d Q, Q the orthogonal projector onto sum-zero vectors: A maps them into themselves
     and they hold every eigenvector but the stationary one, whose eigenvalue 0 is thereby
@@ -936,7 +937,8 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
         order = np.argsort(-theta.real)
         top = order[0]
         reach = np.min(np.abs(mu)) ** (1.0 / FILTER_DEGREE)
-        if not miss[top] <= ARNOLDI_TOL * abs(theta[top]):
+        # relative to |θ|, floored at 1e-4 c: a second stationary state (θ = 0) passes
+        if not miss[top] <= ARNOLDI_TOL * max(abs(theta[top]), ZERO_FLOOR * power.c):
             # e.g. eigenvalues of equal |t| (a ring: all on the unit circle) mixed
             why = f"residual {miss[top]:.1e} of θ = {theta[top]:.6g} exceeds {ARNOLDI_TOL:g}|θ|"
         elif reach > (1.0 + theta[top].real / power.c) * (1.0 + 1e-9):  # round-off margin
