@@ -864,7 +864,7 @@ FILTER_NCV = 10  # its Krylov basis size per mode sought, plus one (k = 1: 20, k
 FILTER_TOL = 1e-12
 ZERO_FLOOR = 1e-4  # |θ| below this fraction of c: the residual is checked against it
 GENERATOR_K = 3  # modes of W sought: a conjugate pair and the next, for the certificate
-FILTER_RETRIES = 2  # searches with k + 2, k + 4 when the certificate fails
+FILTER_RETRIES = 2  # searches with k + 2, k + 4 (and c doubled) when a check fails
 
 
 def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
@@ -884,7 +884,7 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
     (needed when the gap is comparable to c, or the spectrum of T lies on the unit circle,
     as for a unidirectional ring). Each ARPACK step costs d products but one
     orthogonalisation, which dominates a plain ``which="LR"`` Arnoldi on ~10^5-10^6 states
-    (measured 6x faster at 2^17 states).
+    (measured on the ASEP's odd block of 2^17 states: 0.96 s against 4.6 s).
     The eigenvalues θ of A are the Ritz values of A on the span of the returned vectors (a
     projected eigenproblem, since distinct λ can share one t^d); the rightmost is required
     to meet ||A v - θ v|| <= ``ARNOLDI_TOL`` max(|θ|, ``ZERO_FLOOR`` c) ||v|| (the others,
@@ -917,8 +917,8 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
     Raises
     ------
     scipy.sparse.linalg.ArpackNoConvergence
-        ARPACK did not converge, a Ritz vector missed ``ARNOLDI_TOL`` on A, or the
-        certificate failed after the retries (a RuntimeError: a failed sweep point).
+        ARPACK did not converge, or the rightmost mode missed ``ARNOLDI_TOL`` on A or the
+        certificate after the retries (a RuntimeError: a failed sweep point).
     """
     n = matrix.shape[0]
     if _pick(method, {"dense": None, "arnoldi": None}, n <= DENSE_MAX_STATES,
@@ -963,8 +963,8 @@ def exceeds_real_part(matrix: sp.spmatrix, bound: float, zero_column_sums: bool 
     The power filter of :func:`rightmost_eigenvalues` with ``BOUND_K`` modes to the loose
     ARPACK tolerance ``BOUND_TOL``: no eigenvalue lies right of the bound (False) if the
     smallest |t| found is <= 1 + bound/c (an eigenvalue right of the bound has
-    |t| >= 1 + Re λ/c > 1 + bound/c, so it would have been found) and each found Rayleigh
-    quotient θ has Re θ + ||A v − θ v||/||v|| <= bound. True otherwise, or for a matrix
+    |t| >= 1 + Re λ/c > 1 + bound/c, so it would have been found) and each found Ritz
+    value θ has Re θ + ||A x − θ x||/||x|| <= bound. True otherwise, or for a matrix
     too small for ARPACK (n <= BOUND_K + 1): then compute the rightmost eigenvalues.
     """
     n = matrix.shape[0]
