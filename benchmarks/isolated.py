@@ -12,12 +12,14 @@ import subprocess
 import sys
 
 
-def run_isolated(script: str, args: list[str], timeout: float) -> tuple[dict | None, str]:
-    """The task's JSON result and ``""``, or ``None`` and why it has none."""
+def run_isolated(script: str, args: list[str], timeout: float,
+                 env: dict[str, str] | None = None) -> tuple[dict | None, str]:
+    """The task's JSON result and ``""``, or ``None`` and why it has none; ``env`` replaces
+    the child's environment (e.g. another PYTHONPATH, to time an older revision)."""
     cmd = [sys.executable, script, "--task", *args]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                             check=True).stdout
+                             check=True, env=env).stdout
     except subprocess.TimeoutExpired:
         return None, f"timed out after {timeout:g} s"
     except subprocess.CalledProcessError as exc:

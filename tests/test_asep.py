@@ -13,12 +13,22 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg
+import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ness_core import ParameterError, evaluate
 from ness_core.cli import main
-from ness_core.models.asep import Rates, exact_generator
+from ness_core.models import asep
+from ness_core.models.asep import (
+    Rates,
+    exact_generator,
+    reflection_sectors,
+    reflection_symmetric,
+    sector_gap,
+)
+from ness_core.solvers import markov
 
 TASEP_POINTS = [(0.3, 0.7), (0.2, 0.9), (0.8, 0.3), (1.0, 1.0), (0.4, 0.4), (0.6, 2.0)]
 
@@ -130,6 +140,82 @@ def test_particle_hole_reflection_symmetry_of_exact_solution():
     assert s["current"] == pytest.approx(r["current"], abs=1e-12)
     assert s["density_profile"] == pytest.approx(1.0 - r["density_profile"][::-1], abs=1e-12)
     assert s["density"] == pytest.approx(1.0 - r["density"], abs=1e-12)
+
+
+SYMMETRIC_RATES = [Rates(0.0, 1.0, 1.0, 0.0, 0.0), Rates(0.3, 0.7, 0.7, 0.2, 0.2),
+                   Rates(1.0, 0.4, 0.4, 0.9, 0.9)]
+
+
+def dense_spectrum(L: int, rates: Rates) -> np.ndarray:
+    return scipy.linalg.eigvals(exact_generator(L, rates).matrix.toarray())
+
+
+@pytest.mark.parametrize("L", [5, 6])  # odd L: no fixed points of C; even L: 2^(L/2)
+@pytest.mark.parametrize("rates", SYMMETRIC_RATES)
+def test_reflection_blocks_together_have_the_spectrum_of_the_full_generator(L, rates):
+    sectors = reflection_sectors(L, rates)
+    blocks = np.concatenate([scipy.linalg.eigvals(sectors.symmetric.matrix.toarray()),
+                             scipy.linalg.eigvals(sectors.antisymmetric.toarray())])
+    full = dense_spectrum(L, rates)
+    assert blocks.size == full.size == 2**L
+    distance = np.abs(full[:, None] - blocks[None, :])
+    rows, cols = scipy.optimize.linear_sum_assignment(distance)
+    assert np.max(distance[rows, cols]) < 1e-9
+    # the stationary 0 lies in the even block
+    assert np.min(np.abs(scipy.linalg.eigvals(sectors.antisymmetric.toarray()))) > 1e-6
+
+
+@pytest.mark.parametrize("L", [8, 9, 10])
+@pytest.mark.parametrize("rates", SYMMETRIC_RATES)
+@pytest.mark.parametrize("bounded", [True, False], ids=["even-bounded", "even-solved"])
+def test_reflection_sector_gap_equals_dense_gap_of_the_full_generator(L, rates, bounded):
+    full = dense_spectrum(L, rates)
+    full = np.delete(full, np.argmin(np.abs(full)))
+    expected = -np.max(full.real)
+    with pytest.MonkeyPatch.context() as mp:
+        # force the filtered Arnoldi on the odd block and the bound (or a full solve) of
+        # the even one, which above 2^11 states they get by themselves
+        mp.setattr(markov, "DENSE_MAX_STATES", 16)
+        mp.setattr(asep, "DIRECT_MAX_STATES", 1)
+        if not bounded:
+            mp.setattr(asep, "exceeds_real_part", lambda *args, **kwargs: (True, 0))
+        gap = sector_gap(reflection_sectors(L, rates))
+    assert gap.gap == pytest.approx(expected, rel=1e-10)
+    assert gap.method == "arnoldi" and gap.products > 0
+
+
+@pytest.mark.parametrize("rates", SYMMETRIC_RATES)
+def test_lumped_even_block_gives_the_stationary_state_of_the_full_generator(rates):
+    L = 8
+    sectors = reflection_sectors(L, rates)
+    lumped = sectors.symmetric.stationary()
+    p = sectors.probabilities(lumped.probabilities)
+    full = exact_generator(L, rates)
+    expected = full.stationary(method="direct").probabilities
+    assert p.sum() == pytest.approx(1.0, abs=1e-14)
+    assert p == pytest.approx(expected, abs=1e-14)
+    assert sectors.residual(lumped.probabilities) == pytest.approx(
+        np.max(np.abs(full.matrix @ p)), rel=1e-6, abs=1e-17)
+
+
+def test_reflection_split_is_used_only_for_symmetric_rates():
+    assert all(reflection_symmetric(r) for r in SYMMETRIC_RATES)
+    for rates in (Rates(0.0, 1.0, 0.999, 0.0, 0.0), Rates(0.3, 0.7, 0.7, 0.2, 0.21)):
+        assert not reflection_symmetric(rates)
+        with pytest.raises(ValueError, match="does not commute"):
+            reflection_sectors(4, rates)
+    # through the model, symmetric (split) and not (full W): the full generator's values
+    for params in ({"alpha": 0.7, "beta": 0.7, "gamma": 0.2, "delta": 0.2, "q": 0.3},
+                   {"alpha": 0.7, "beta": 0.6, "gamma": 0.2, "delta": 0.2, "q": 0.3}):
+        rates = Rates(params["q"], params["alpha"], params["beta"], params["gamma"],
+                      params["delta"])
+        r = evaluate("asep", L=9, **params)
+        full = dense_spectrum(9, rates)
+        full = np.delete(full, np.argmin(np.abs(full)))
+        assert r["gap"] == pytest.approx(-np.max(full.real), rel=1e-10)
+        p = exact_generator(9, rates).stationary(method="direct").probabilities
+        assert r["current"] == pytest.approx(float(np.mean(asep.bond_currents(p, 9, rates))),
+                                             abs=1e-13)
 
 
 @pytest.mark.parametrize("drive", [0.7, math.inf])

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -282,6 +283,65 @@ def test_gap_of_reversible_chain_from_rightmost_eigenvalues(network):
         mp.setattr(markov, "DIRECT_MAX_STATES", 1)
         gap = generator(n, rates).spectral_gap(method="arnoldi")
     assert gap.gap == pytest.approx(-lam[-2], rel=1e-8)
+
+
+@SETTINGS
+@given(irreducible_networks(min_states=5, max_states=8))
+def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
+    # the power-filtered ARPACK of large generators, forced on small driven networks
+    n, rates = network
+    lam = np.linalg.eigvals(dense_generator(n, rates))
+    lam = np.delete(lam, np.argmin(np.abs(lam)))
+    found, vectors, products = markov.rightmost_eigenvalues(
+        generator(n, rates).matrix, 3, "arnoldi", zero_column_sums=True)
+    assert found[0].real == pytest.approx(np.max(lam.real), rel=1e-8)
+    assert products > 0 and vectors.shape == (n, found.size)
+
+
+def test_filtered_gap_of_two_closed_classes_is_zero():
+    # two separate driven rings: two stationary states, so W restricted to sum-zero
+    # vectors still has the eigenvalue 0 (the difference of the two)
+    n = 7
+    ring = np.arange(n)
+    source = np.r_[ring, ring, ring + n, ring + n]
+    target = np.r_[(ring + 1) % n, (ring - 1) % n, (ring + 1) % n + n, (ring - 1) % n + n]
+    rate = np.r_[np.full(n, 2.0), np.full(n, 0.5), np.full(n, 1.0), np.full(n, 0.3)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(markov, "DIRECT_MAX_STATES", 1)
+        gap = MarkovGenerator(2 * n, source, target, rate).spectral_gap(method="arnoldi")
+    assert gap.gap == pytest.approx(0.0, abs=1e-12)
+
+
+def test_filtered_arnoldi_on_a_matrix_without_zero_column_sums():
+    # a sparse column-dominant matrix (a Markov generator with extra loss on the diagonal)
+    rng = np.random.default_rng(3)
+    n = 400
+    rows, cols = rng.integers(0, n, 6 * n), rng.integers(0, n, 6 * n)
+    off = rows != cols
+    a = np.zeros((n, n))
+    np.add.at(a, (rows[off], cols[off]), rng.uniform(0.1, 1.0, off.sum()))
+    a -= np.diag(a.sum(axis=0) + rng.uniform(0.01, 0.5, n))
+    lam = np.linalg.eigvals(a)
+    found, _, _ = markov.rightmost_eigenvalues(scipy.sparse.csr_matrix(a), 1, "arnoldi")
+    assert found[0].real == pytest.approx(np.max(lam.real), rel=1e-10)
+    dense, _, _ = markov.rightmost_eigenvalues(scipy.sparse.csr_matrix(a), 1, "dense")
+    assert np.sort_complex(dense) == pytest.approx(np.sort_complex(lam), abs=1e-12)
+
+
+def test_filtered_arnoldi_and_bound_on_a_triangular_matrix_with_known_eigenvalues():
+    # upper triangular: the eigenvalues are the diagonal, -0.1 the rightmost (non-normal)
+    rng = np.random.default_rng(4)
+    n = 300
+    diagonal = -rng.permutation(np.linspace(0.1, 5.0, n))
+    rows, cols = rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n)
+    upper = rows < cols
+    a = scipy.sparse.csr_matrix((rng.uniform(0.0, 0.1, upper.sum()),
+                                 (rows[upper], cols[upper])), shape=(n, n))
+    a = a + scipy.sparse.diags(diagonal)
+    found, _, _ = markov.rightmost_eigenvalues(a, 1, "arnoldi")
+    assert found[0] == pytest.approx(-0.1, rel=1e-10)
+    assert markov.exceeds_real_part(a, -0.2)[0]
+    assert not markov.exceeds_real_part(a, -0.05)[0]
 
 
 def test_ring_spectrum_closed_form():

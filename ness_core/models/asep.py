@@ -33,9 +33,12 @@ Methods (``method``):
 
 * ``exact``: master equation on all 2^L configurations (bit k = site k + 1 occupied) by
   :class:`ness_core.solvers.markov.MarkovGenerator`, L <= 20; J is the mean of the L + 1
-  bond currents. The gap comes from the Arnoldi rightmost-eigenvalue mode of the solver
-  (measured, NESS + gap: see benchmarks/asep_exact.py and docs/performance.md).
-  ``residual`` = max |W p|.
+  bond currents. The gap comes from the solver's rightmost eigenvalues (power-filtered
+  Arnoldi above 2^11 states). With alpha = beta and gamma = delta (the default reservoirs
+  among them) W commutes with particle–hole exchange × reflection and is split into its
+  even and odd blocks of half the size (:class:`ReflectionSectors`): the NESS from the
+  even one, the gap from both (measured, NESS + gap: benchmarks/asep_exact.py and
+  docs/performance.md). ``residual`` = max |W p| of the full W.
 * ``formula``: TASEP only (q = gamma = delta = 0). Current J = Z_{L−1}/Z_L from the exact
   partition function of Derrida, Evans, Hakim and Pasquier, evaluated in log space (any L);
   the density profile from their finite-L formula, O(L²), for L <= ``FORMULA_PROFILE_MAX_L``
@@ -83,6 +86,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import gammaln, logsumexp
 
 from ness_core.errors import ParameterError
@@ -94,10 +98,16 @@ from ness_core.model import (
     fluctuation_observables,
 )
 from ness_core.solvers.markov import (
+    DIRECT_MAX_STATES,
+    MODE_TIE_RTOL,
     MarkovGenerator,
     SpectralGap,
+    StationaryState,
     continued_gap,
     current_fluctuations,
+    exceeds_real_part,
+    rightmost_eigenvalues,
+    slowest_mode,
 )
 from ness_core.status import OK, combine
 from ness_core.warm import WarmStep
@@ -258,6 +268,115 @@ def exact_generator(L: int, rates: Rates) -> MarkovGenerator:
     return MarkovGenerator(2**L, *transitions(L, rates))
 
 
+def reflection_symmetric(rates: Rates) -> bool:
+    """Whether W commutes with C, particle–hole exchange × reflection (site j -> L + 1 − j):
+    C maps injection at 1 to extraction at L and keeps bulk hops, so alpha = beta and
+    gamma = delta (any q)."""
+    return rates.alpha == rates.beta and rates.gamma == rates.delta
+
+
+@dataclass(frozen=True)
+class ReflectionSectors:
+    """W split by C s = complement of the bit-reversed s (:func:`reflection_symmetric`).
+
+    C is an involution commuting with W, so W is block diagonal on the C-even vectors
+    (v(Cs) = v(s), basis e_r + e_Cr over the orbits {r, Cr}, r = min(s, Cs)) and the C-odd
+    ones (basis e_r − e_Cr over the orbits of two; fixed points Cs = s exist for even L,
+    2^(L/2) of them). The two blocks' spectra together are that of W.
+
+    Attributes
+    ----------
+    orbit : ndarray of int, shape (2^L,)
+        Even-sector index of each configuration.
+    symmetric : MarkovGenerator
+        The even block as the lumped chain on the orbits, rate(o -> o') = sum of the rates
+        from r_o into o' (similar to the block by diag(|o|)); its stationary state is
+        P(o) = sum of p over o, and it holds W's stationary 0.
+    antisymmetric : scipy.sparse.csr_matrix
+        The odd block, A[o', o] = W[r', r] − W[Cr', r] (1/time); no zero eigenvalue.
+    """
+
+    orbit: np.ndarray
+    symmetric: MarkovGenerator
+    antisymmetric: sp.csr_matrix
+
+    def probabilities(self, lumped: np.ndarray) -> np.ndarray:
+        """p(s) = P(orbit of s) / |orbit| from the lumped chain's distribution P."""
+        size = np.bincount(self.orbit, minlength=lumped.size)
+        return (lumped / size)[self.orbit]
+
+    def residual(self, lumped: np.ndarray) -> float:
+        """max_s |(W p)(s)| of the full master equation: (W p)(r_o) = (G P)(o) / |o|, G the
+        lumped generator, and W p is C-even."""
+        size = np.bincount(self.orbit, minlength=lumped.size)
+        return float(np.max(np.abs(self.symmetric.matrix @ lumped) / size))
+
+
+def reflection_sectors(L: int, rates: Rates) -> ReflectionSectors:
+    """The two blocks of W under C; needs :func:`reflection_symmetric` rates."""
+    if not reflection_symmetric(rates):
+        raise ValueError(f"W does not commute with C at {rates}: need alpha = beta, "
+                         "gamma = delta")
+    states = np.arange(2**L, dtype=np.int64)
+    image = np.zeros_like(states)
+    for k in range(L):
+        image |= ((states >> k) & 1) << (L - 1 - k)
+    image ^= 2**L - 1
+    first = states <= image  # orbit representatives
+    orbit = np.empty_like(states)
+    orbit[first] = np.arange(np.count_nonzero(first))
+    orbit[~first] = orbit[image[~first]]
+    paired = states < image  # representatives of orbits of two
+    odd = np.cumsum(paired) - 1  # odd-sector index of a paired representative
+    odd = np.where(paired, odd, np.where(states > image, odd[image], -1))
+    src, tgt, k = transitions(L, rates)
+    from_first = first[src]
+    src, tgt, k = src[from_first], tgt[from_first], k[from_first]
+    moves = orbit[src] != orbit[tgt]  # a jump r -> Cr stays in the orbit: no lumped move
+    symmetric = MarkovGenerator(int(np.count_nonzero(first)), orbit[src[moves]],
+                                orbit[tgt[moves]], k[moves])
+    exit_rate = np.bincount(src, weights=k, minlength=states.size)
+    into = paired[src] & (odd[tgt] >= 0)  # odd vectors vanish on the fixed points
+    m = int(np.count_nonzero(paired))
+    diagonal = np.arange(m)
+    rows = np.concatenate((odd[tgt[into]], diagonal))
+    cols = np.concatenate((odd[src[into]], diagonal))
+    values = np.concatenate((np.where(paired[tgt[into]], k[into], -k[into]),
+                             -exit_rate[paired]))
+    antisymmetric = sp.csr_matrix((values, (rows, cols)), shape=(m, m))
+    return ReflectionSectors(orbit, symmetric, antisymmetric)
+
+
+def sector_gap(sectors: ReflectionSectors) -> SpectralGap:
+    """-Re λ_1 of W from both blocks; no modes are kept.
+
+    The odd block's rightmost eigenvalue λ_a first (:func:`rightmost_eigenvalues`, one mode:
+    the TASEP at alpha = beta = 1 has its slowest mode there, real, at L = 4–10); then the
+    even block (its stationary 0 removed) is solved if it has at most ``DIRECT_MAX_STATES``
+    states (dense or shift-invert, fast), above only where :func:`exceeds_real_part`
+    cannot exclude an eigenvalue right of λ_a (less its tie margin ``MODE_TIE_RTOL``, so
+    that tied modes set the frequency).
+    """
+    odd, even = sectors.antisymmetric, sectors.symmetric
+    found = []  # SpectralGap of each block solved
+    products = 0
+    if odd.shape[0] > 0:
+        lam, _, products = rightmost_eigenvalues(odd, 1)
+        found.append(slowest_mode(lam, "dense" if products == 0 else "arnoldi"))
+    if even.n_states > 1:
+        solve = not found or even.n_states <= DIRECT_MAX_STATES
+        if not solve:
+            bound = -found[0].gap * (1.0 + MODE_TIE_RTOL)
+            solve, spent = exceeds_real_part(even.matrix, bound, zero_column_sums=True)
+            products += spent
+        if solve:
+            found.append(even.spectral_gap())
+            products += found[-1].products
+    slowest = min(found, key=lambda g: g.gap)
+    tied = [g.imag for g in found if g.gap <= slowest.gap * (1.0 + MODE_TIE_RTOL)]
+    return SpectralGap(slowest.gap, max(tied), slowest.method, products=products)
+
+
 def _solve_exact(L: int, rates: Rates, params: dict[str, Any]) -> dict[str, Any]:
     return _solve_exact_warm(L, rates, params, None).result
 
@@ -267,33 +386,58 @@ def _solve_exact_warm(L: int, rates: Rates, params: dict[str, Any],
     """The exact solution, the gap continued from a neighbour's ``previous`` modes (None:
     cold); the step leaves this point's modes. The stationary solve starts cold: BiCGSTAB
     started from the neighbour's state was measured slower (517 against 275 iterations at
-    L = 16), its remaining error lying in the slow modes."""
+    L = 16), its remaining error lying in the slow modes. With :func:`reflection_symmetric`
+    rates the NESS and gap come from the two blocks of W (half the size each) and are
+    solved cold (no modes kept)."""
+    if reflection_symmetric(rates):
+        return _solve_exact_sectors(L, rates, params)
     generator = exact_generator(L, rates)
     state = generator.stationary()
+    spectrum, refused = None, ""
+    if state.status == "ok":
+        spectrum, refused = continued_gap(generator, previous)
+    result = _exact_result(L, rates, params, generator, state, spectrum)
+    work = state.iterations + (spectrum.products if spectrum is not None else 0)
+    return WarmStep(result, spectrum if spectrum is not None and spectrum.modes else None,
+                    work, refused)
+
+
+def _solve_exact_sectors(L: int, rates: Rates, params: dict[str, Any]) -> WarmStep:
+    """NESS from the lumped even block, gap from both blocks (:class:`ReflectionSectors`);
+    the current fluctuations, if asked for, on the full generator."""
+    sectors = reflection_sectors(L, rates)
+    lumped = sectors.symmetric.stationary()
+    p = sectors.probabilities(lumped.probabilities)
+    residual = sectors.residual(lumped.probabilities) if lumped.status == "ok" else math.nan
+    state = StationaryState(p, residual, lumped.method, lumped.iterations, lumped.status)
+    spectrum = sector_gap(sectors) if state.status == "ok" else None
+    generator = exact_generator(L, rates) if params["fluctuations"] else None
+    result = _exact_result(L, rates, params, generator, state, spectrum)
+    return WarmStep(result, None, state.iterations + (spectrum.products if spectrum else 0))
+
+
+def _exact_result(L: int, rates: Rates, params: dict[str, Any],
+                  generator: MarkovGenerator | None, state: StationaryState,
+                  spectrum: SpectralGap | None) -> dict[str, Any]:
+    """Observables of the exact solution; ``generator`` (full W) is needed only with
+    ``fluctuations``."""
     p = state.probabilities
     status = state.status
-    gap, refused, spectrum = math.nan, "", None
-    if status == "ok":
-        spectrum, refused = continued_gap(generator, previous)
-        gap = spectrum.gap
     variance, correlation = math.nan, np.empty((0, 0))
     if params["fluctuations"] and status == "ok":
         cumulants = generator.current_cumulants(bond_weights(generator, L), state)
         variance, correlation = cumulants.variance, density_correlation(p, L)
         status = combine(status, cumulants.status)
-    result = {
+    return {
         "current": float(np.mean(bond_currents(p, L, rates))),
         "current_stderr": 0.0,
         "density_profile": site_densities(p, L),
-        "gap": gap,
+        "gap": spectrum.gap if spectrum is not None else math.nan,
         "current_variance": variance,
         "density_correlation": correlation,
         "residual": state.residual,
         "status": status,
     }
-    work = state.iterations + (spectrum.products if spectrum is not None else 0)
-    return WarmStep(result, spectrum if spectrum is not None and spectrum.modes else None,
-                    work, refused)
 
 
 # ---------------------------------------------------------------------- formula: DEHP 1993
@@ -658,23 +802,27 @@ class Asep(Model):
         return abs(affinity(rates_from_params(params), params["L"])) <= 1e-12
 
     def cost_estimate(self, params: dict[str, Any]) -> float:
-        """Seconds per point: exact NESS + gap grows ~2.3× per site (measured 0.02 s at L = 10,
-        0.6 s at L = 14, 3 s at L = 16; ``fluctuations`` adds one minor solve, +30 %,
-        benchmarks/counting_statistics.py), formula is O(L) (O(L²) with the profile), MC is
-        sweeps·L hop attempts."""
+        """Seconds per point: exact NESS + gap grows ~2.7× per site (measured with the
+        reflection split, alpha = beta and gamma = delta: 0.57 s at L = 16, 4.4 s at 18,
+        31 s at 20; without it 1.2 / 11 / 49 s, about twice; benchmarks/asep_exact.py);
+        ``fluctuations`` adds one minor solve, +30 % (benchmarks/counting_statistics.py);
+        formula is O(L) (O(L²) with the profile), MC is sweeps·L hop attempts."""
         L = params["L"]
         if params["method"] == "exact":
-            return 0.02 * 2.3 ** (L - 10) * (1.3 if params["fluctuations"] else 1.0)
+            split = reflection_symmetric(rates_from_params(params))
+            return ((0.01 + 0.57 * 2.7 ** (L - 16)) * (1.0 if split else 2.0)
+                    * (1.3 if params["fluctuations"] else 1.0))
         if params["method"] == "formula":
             return 1e-3 + (5e-7 * L * L if L <= FORMULA_PROFILE_MAX_L else 1e-6 * L)
         return 2e-8 * params["sweeps"] * L
 
     def memory_estimate(self, params: dict[str, Any]) -> float | None:
         """MB for method='exact' (others are O(L)): 2^L states, each holding a sparse
-        generator row (~L/4 + 2 nonzeros of 12 B) and the ~20–40 Krylov vectors of the
-        gap's Arnoldi and the NESS solve (8 B each); measured 48 MB at L = 16 and 187 MB
-        at L = 18 (≈ 720 B per state, fluctuations included): 1000 B per state."""
-        return 1000 * 2 ** params["L"] / 2**20 if params["method"] == "exact" else None
+        generator row (~L/4 + 2 nonzeros of 12 B), its copy in the gap's power filter and
+        the ~20–40 Krylov vectors of the gap's Arnoldi and the NESS solve (8 B each);
+        measured peaks (benchmarks/asep_exact.py, one process): 549 MB at L = 20 with the
+        reflection split, 988 MB without (≈ 940 B per state): 1100 B per state."""
+        return 1100 * 2 ** params["L"] / 2**20 if params["method"] == "exact" else None
 
     def reference_lines(self, x: str, y: str) -> list[tuple[Any, Any, str]]:
         """L → ∞ phase boundaries in the (rho_left, rho_right) plane: LD|MC at ρ_L = 1/2

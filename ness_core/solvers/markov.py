@@ -422,30 +422,32 @@ class MarkovGenerator:
             of the stationary 0; the ``ARNOLDI_K`` nonzero eigenvalues of smallest modulus
             are found and the one with the largest real part is returned (a mode with a
             larger modulus but a larger real part, i.e. a large imaginary part, would be
-            missed). Above, where the LU does not fit, the three rightmost eigenvalues of
-            W itself (``which="LR"``, ``ARNOLDI_NCV`` Arnoldi vectors, matrix-vector
-            products only), dropping the one nearest 0; its iteration count grows with
-            (spectral radius / gap)^(1/2). ``"auto"``: dense up to ``DENSE_MAX_STATES``
-            = 256 states, arnoldi above.
+            missed). Above, where the LU does not fit, the ``GENERATOR_K`` = 3 rightmost
+            nonzero eigenvalues of W itself by :func:`rightmost_eigenvalues` (ARPACK on a
+            power filter of W restricted to sum-zero vectors, products only); its cost
+            grows with the spectral radius / gap. ``"auto"``: dense up to
+            ``DENSE_MAX_STATES`` = 256 states, arnoldi above.
         keep_modes : bool, default False
             Also return the slowest modes with their eigenvectors (``modes``, Arnoldi
             only), to start :meth:`track_gap` at a neighbouring point.
         start : ndarray, shape (n_states,), optional
             Arnoldi start vector (default a fixed random one), e.g. the slowest mode of a
-            neighbouring point. In ``which="LR"`` mode it was measured not to help (1146
-            against 1147 products at 2^16 states): :meth:`track_gap` does.
+            neighbouring point. In the former plain ``which="LR"`` mode it was measured
+            not to help (1146 against 1147 products at 2^16 states): :meth:`track_gap`
+            does.
 
         Notes
         -----
         Measured on ASEP-like bit-flip networks (one loaded 2-core machine): dense 0.045 s
         at 128 states, 0.11 s at 256, 0.78 s at 512, 13 s at 2048; arnoldi 0.02 s at 256,
-        0.04 s at 512, 0.1 s (LR) to 0.26 s (shift-invert) at 2048, 0.5 s at 2^13, 3.6 s
-        at 2^16, 30-40 s at 2^18 (~1450 products), 2^20 states (1.2e7 edges) in 200-250 s
-        (~1700 products, peak 1.3 GB including the caller's edge arrays). Shift-invert
-        with iterative inner solves needs ~20x more products (each inner BiCGSTAB ~800)
-        and was not used; a sparse LU of these networks costs 14 s and 0.5 GB already at
-        2^14 states. ARPACK calls BLAS
-        on n x ncv blocks: with several processes per core, set ``OPENBLAS_NUM_THREADS=1``
+        0.04 s at 512, 0.26 s (shift-invert) at 2048. Power-filtered (the ASEP at
+        beta = 0.999, NESS + gap, benchmarks/asep_exact.py): 1.2 s at 2^16 states, 11 s at
+        2^18, 49 s at 2^20 (peak 1 GB), against 2.6 / 25 / 144 s with the plain
+        ``which="LR"`` Arnoldi it replaced (~3000 products at 2^20, two thirds of its time
+        ARPACK's orthogonalisation). Shift-invert with iterative inner solves needs ~20x
+        more products (each inner BiCGSTAB ~800) and was not used; a sparse LU of these
+        networks costs 14 s and 0.5 GB already at 2^14 states. ARPACK calls BLAS on
+        n x ncv blocks: with several processes per core, set ``OPENBLAS_NUM_THREADS=1``
         (measured 131 s -> 6 s at 2^16).
 
         Raises
@@ -821,21 +823,20 @@ STATIONARY_METHODS: dict[str, Callable[[MarkovGenerator, float], StationaryState
 }
 
 ARNOLDI_K = 6  # eigenvalues of smallest modulus found in shift-invert mode
-ARNOLDI_NCV = 20  # Krylov basis size of the rightmost-eigenvalue mode
+ARNOLDI_NCV = 20  # Krylov basis size of the tilted generator's rightmost eigenvalue (scgf)
 ARNOLDI_TOL = 1e-10  # relative accuracy of the Ritz values
-# ARPACK restarts allowed (scipy's default is 10·n, unbounded in practice at 2^20 states);
-# the measured 2^20-state gap needs ~1700 products, i.e. ~100 restarts of ARNOLDI_NCV
-# vectors. Reaching it raises ArpackNoConvergence, a RuntimeError: the point's status.
+# ARPACK restarts allowed (scipy's default is 10·n, unbounded in practice at 2^20 states).
+# Reaching it raises ArpackNoConvergence, a RuntimeError: the point's status.
 ARNOLDI_MAXITER = 3000
 
 
 def _gap_dense(gen: MarkovGenerator) -> SpectralGap:
     lam = scipy.linalg.eigvals(gen.matrix.toarray())
-    return _slowest_mode(np.delete(lam, np.argmin(np.abs(lam))), "dense")
+    return slowest_mode(np.delete(lam, np.argmin(np.abs(lam))), "dense")
 
 
 def _shift_invert_mode(gen: MarkovGenerator) -> bool:
-    """Whether the Arnoldi gap works on the group inverse (else ``which="LR"`` on W)."""
+    """Whether the Arnoldi gap works on the group inverse (else the power filter of W)."""
     return gen.n_states <= DIRECT_MAX_STATES or "_minor_lu" in gen.__dict__
 
 
@@ -846,34 +847,193 @@ def _gap_arnoldi(gen: MarkovGenerator, keep_modes: bool = False,
     if _shift_invert_mode(gen):
         lam, vec, products = _shift_invert_eigenvalues(gen, v0, keep_modes)
     else:
-        w = gen.matrix.tocsr()
-        count = [0]
-
-        def product(x: np.ndarray) -> np.ndarray:
-            count[0] += 1
-            return w @ x
-
-        op = spla.LinearOperator(w.shape, matvec=product, dtype=float)
-        found = spla.eigs(op, k=3, which="LR", ncv=min(ARNOLDI_NCV, n), tol=ARNOLDI_TOL, v0=v0,
-                          maxiter=ARNOLDI_MAXITER, return_eigenvectors=keep_modes)
-        lam, vec = found if keep_modes else (found, None)
-        products = count[0]
-        zero = np.argmin(np.abs(lam))
-        lam = np.delete(lam, zero)
-        vec = None if vec is None else np.delete(vec, zero, axis=1)
+        lam, vec, products = rightmost_eigenvalues(gen.matrix, GENERATOR_K, "arnoldi",
+                                                   zero_column_sums=True, start=v0)
     modes: tuple = ()
-    if vec is not None:  # one of each conjugate pair, slowest first
+    if keep_modes:  # one of each conjugate pair, slowest first
         upper = lam.imag >= -MODE_TIE_RTOL * np.abs(lam)
         modes = tuple((complex(lam[i]), vec[:, i].copy())
                       for i in np.argsort(-lam.real) if upper[i])
-    return replace(_slowest_mode(lam, "arnoldi"), modes=modes, products=products)
+    return replace(slowest_mode(lam, "arnoldi"), modes=modes, products=products)
+
+
+FILTER_DEGREE = 16  # degree d of the power filter T^d = (I + A/c)^d of rightmost_eigenvalues
+FILTER_NCV = 10  # its Krylov basis size per mode sought, plus one (k = 1: 20, k = 3: 40)
+# ARPACK's tolerance on T^d: measured to leave ||A v - θ v|| <= 1e-13 |θ| ||v|| on the ASEP
+# (2^17-2^19 states), inside ARNOLDI_TOL, which is checked.
+FILTER_TOL = 1e-12
+ZERO_FLOOR = 1e-4  # |θ| below this fraction of c: the residual is checked against it
+GENERATOR_K = 3  # modes of W sought: a conjugate pair and the next, for the certificate
+FILTER_RETRIES = 2  # searches with k + 2, k + 4 (and c doubled) when a check fails
+
+
+def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
+                          zero_column_sums: bool = False, start: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, int]:
+    """At least ``k`` eigenpairs of a real sparse square matrix A, the rightmost among them.
+
+    ``"arnoldi"``: ARPACK's largest-modulus eigenvalues (``which="LM"``) of the power filter
+    B = T^d, T = I + A/c, d = ``FILTER_DEGREE``, c = max_j max(-a_jj, (R_j - a_jj)/2) with
+    R_j the off-diagonal absolute column sum (for a Markov generator: the largest exit
+    rate). Gershgorin puts the spectrum of T in the unit disk, and the diagonal in [0, 1];
+    |1 + λ/c| >= 1 + Re(λ)/c for any λ, so the eigenvalues of largest |t| include the
+    rightmost once the smallest |t| found is <= 1 + Re(θ)/c of the rightmost θ found (the
+    certificate). Otherwise, or if the rightmost θ misses the tolerance below, the search
+    is repeated, up to ``FILTER_RETRIES`` times, with k + 2 and c doubled, which maps the
+    Gershgorin disk into |t − 1/2| <= 1/2, where |t| grows with Re λ along the real axis
+    (needed when the gap is comparable to c, or the spectrum of T lies on the unit circle,
+    as for a unidirectional ring). Each ARPACK step costs d products but one
+    orthogonalisation, which dominates a plain ``which="LR"`` Arnoldi on ~10^5-10^6 states
+    (measured on the ASEP's odd block of 2^17 states: 0.96 s against 4.6 s).
+    The eigenvalues θ of A are the Ritz values of A on the span of the returned vectors (a
+    projected eigenproblem, since distinct λ can share one t^d); the rightmost is required
+    to meet ||A v - θ v|| <= ``ARNOLDI_TOL`` max(|θ|, ``ZERO_FLOOR`` c) ||v|| (the others,
+    of small |t^d|, are only as accurate as ARPACK's tolerance relative to the largest).
+    With ``zero_column_sums`` (columns of A sum to 0, as for a generator) B acts as
+    Q T^d Q, Q the orthogonal projector onto sum-zero vectors: A maps them into themselves
+    and they hold every eigenvector but the stationary one, whose eigenvalue 0 is thereby
+    removed. ``"dense"``: all eigenvalues (LAPACK geev; the 0 of the sum-one vector dropped
+    with ``zero_column_sums``). ``"auto"``: dense up to ``DENSE_MAX_STATES``.
+
+    Parameters
+    ----------
+    matrix : sparse matrix, shape (n, n)
+    k : int, default 1
+        Eigenpairs sought (ARPACK; ``"dense"`` returns all).
+    method : {"auto", "dense", "arnoldi"}, default "auto"
+    zero_column_sums : bool, default False
+    start : ndarray, shape (n,), optional
+        ARPACK start vector (default a fixed random one).
+
+    Returns
+    -------
+    eigenvalues : ndarray of complex, shape (m,)
+        Largest real part first.
+    vectors : ndarray, shape (n, m)
+        Right eigenvectors, column i for eigenvalue i (empty, shape (n, 0), for "dense").
+    products : int
+        Products with A (0 for "dense").
+
+    Raises
+    ------
+    scipy.sparse.linalg.ArpackNoConvergence
+        ARPACK did not converge, or the rightmost mode missed ``ARNOLDI_TOL`` on A or the
+        certificate after the retries (a RuntimeError: a failed sweep point).
+    """
+    n = matrix.shape[0]
+    if _pick(method, {"dense": None, "arnoldi": None}, n <= DENSE_MAX_STATES,
+             ("dense", "arnoldi")) == "dense":
+        lam = scipy.linalg.eigvals(matrix.toarray())
+        if zero_column_sums:
+            lam = np.delete(lam, np.argmin(np.abs(lam)))
+        return lam[np.argsort(-lam.real)], np.empty((n, 0)), 0
+    v0 = _arnoldi_start(n) if start is None else np.asarray(start, dtype=float)
+    products = 0
+    for attempt in range(FILTER_RETRIES + 1):
+        power = _PowerFilter(matrix, zero_column_sums, 1.0 if attempt == 0 else 2.0)
+        mu, vec = power.search(k, FILTER_TOL, power.project(v0))
+        theta, vec, miss = power.ritz(vec)
+        products += power.count
+        order = np.argsort(-theta.real)
+        top = order[0]
+        reach = np.min(np.abs(mu)) ** (1.0 / FILTER_DEGREE)
+        # relative to |θ|, floored at 1e-4 c: a second stationary state (θ = 0) passes
+        if not miss[top] <= ARNOLDI_TOL * max(abs(theta[top]), ZERO_FLOOR * power.c):
+            # e.g. eigenvalues of equal |t| (a ring: all on the unit circle) mixed
+            why = f"residual {miss[top]:.1e} of θ = {theta[top]:.6g} exceeds {ARNOLDI_TOL:g}|θ|"
+        elif reach > (1.0 + theta[top].real / power.c) * (1.0 + 1e-9):  # round-off margin
+            why = f"rightmost of {k} modes not certified (|t| reach {reach:.12g})"
+        else:
+            return theta[order], vec[:, order], products
+        k, v0 = min(k + 2, n - 2), vec[:, top].real
+    raise spla.ArpackNoConvergence(f"filtered Arnoldi: {why}", theta, vec)
+
+
+# exceeds_real_part: one mode (of a conjugate pair the other has the same |t|, so it is not
+# needed for the certificate), ARPACK's tolerance on T^d loose (only a decision is drawn);
+# 913 products at 2^19 states against 1426 for the pair to 1e-6 with twice the basis.
+BOUND_K = 1
+BOUND_TOL = 1e-6
+
+
+def exceeds_real_part(matrix: sp.spmatrix, bound: float, zero_column_sums: bool = False
+                      ) -> tuple[bool, int]:
+    """Whether A may have an eigenvalue with Re λ > ``bound``, and the products spent.
+
+    The power filter of :func:`rightmost_eigenvalues` with ``BOUND_K`` modes to the loose
+    ARPACK tolerance ``BOUND_TOL``: no eigenvalue lies right of the bound (False) if the
+    smallest |t| found is <= 1 + bound/c (an eigenvalue right of the bound has
+    |t| >= 1 + Re λ/c > 1 + bound/c, so it would have been found) and each found Ritz
+    value θ has Re θ + ||A x − θ x||/||x|| <= bound. True otherwise, or for a matrix
+    too small for ARPACK (n <= BOUND_K + 1): then compute the rightmost eigenvalues.
+    """
+    n = matrix.shape[0]
+    if n <= BOUND_K + 1:
+        return True, 0
+    power = _PowerFilter(matrix, zero_column_sums)
+    mu, vec = power.search(BOUND_K, BOUND_TOL, power.project(_arnoldi_start(n)))
+    theta, _, miss = power.ritz(vec)
+    reach = np.min(np.abs(mu)) ** (1.0 / FILTER_DEGREE)
+    below = reach <= 1.0 + bound / power.c and bool(np.all(theta.real + miss <= bound))
+    return not below, power.count
+
+
+class _PowerFilter:
+    """B = T^d, T = I + A/c (see :func:`rightmost_eigenvalues`; c times ``widen``), as an
+    ARPACK operator."""
+
+    def __init__(self, matrix: sp.spmatrix, zero_column_sums: bool, widen: float = 1.0):
+        a = matrix.tocsc()
+        n = a.shape[0]
+        radius = np.asarray(abs(a).sum(axis=0)).ravel() - np.abs(a.diagonal())
+        # A = 0: any c > 0 will do
+        c = np.maximum(-a.diagonal(), (radius - a.diagonal()) / 2.0)
+        self.c = widen * float(np.max(c)) or 1.0
+        self._t = (sp.identity(n, format="csr") + a.tocsr() / self.c).tocsr()
+        self._zero_sums = zero_column_sums
+        self.count = 0  # products with A
+        self._op = spla.LinearOperator((n, n), matvec=self._filtered, dtype=float)
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """Onto sum-zero vectors with ``zero_column_sums``, else x itself."""
+        return x - x.mean() if self._zero_sums else x
+
+    def _filtered(self, x: np.ndarray) -> np.ndarray:
+        y = self.project(x)
+        for _ in range(FILTER_DEGREE):
+            y = self._t @ y
+        self.count += FILTER_DEGREE
+        return self.project(y)
+
+    def search(self, k: int, tol: float, v0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ARPACK's k eigenpairs of B of largest modulus."""
+        n = self._t.shape[0]
+        return spla.eigs(self._op, k=k, which="LM", ncv=min(FILTER_NCV * (k + 1), n),
+                         tol=tol, v0=v0, maxiter=ARNOLDI_MAXITER)
+
+    def ritz(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rayleigh–Ritz of A on the span of ``vectors`` (columns, from B): eigenvalues θ,
+        Ritz vectors x and residuals ||A x − θ x||/||x||. The projection, not each vector's
+        own quotient, since eigenvalues of A with equal t^d share one eigenspace of B."""
+        basis = np.column_stack((vectors.real, vectors.imag)) if np.iscomplexobj(vectors) \
+            else vectors
+        q, r, _ = scipy.linalg.qr(basis, mode="economic", pivoting=True)
+        rank = int(np.sum(np.abs(np.diag(r)) > 1e-10 * abs(r[0, 0])))
+        q = np.column_stack([self.project(q[:, j]) for j in range(rank)])
+        aq = np.column_stack([self.c * (self.project(self._t @ q[:, j]) - q[:, j])
+                              for j in range(rank)])
+        self.count += rank
+        theta, y = scipy.linalg.eig(q.T @ aq)
+        x = q @ y
+        miss = np.linalg.norm(aq @ y - x * theta, axis=0) / np.linalg.norm(x, axis=0)
+        return theta, x, miss
 
 
 def continued_gap(gen: MarkovGenerator, previous: SpectralGap | None
                   ) -> tuple[SpectralGap, str]:
     """The gap with its modes kept, warm-started from a neighbouring point's ``previous``
     (``spectral_gap(keep_modes=True)``): :meth:`MarkovGenerator.track_gap` where the gap
-    is ``which="LR"`` Arnoldi, else Arnoldi started from the previous slowest mode. Returns
+    is the power-filtered Arnoldi, else Arnoldi started from the previous slowest mode. Returns
     the gap and why a warm start was refused (``""``: used, or none given).
     """
     modes = previous.modes if previous is not None else ()
@@ -977,7 +1137,7 @@ def _arnoldi_start(n: int) -> np.ndarray:
 MODE_TIE_RTOL = 1e-8  # real parts this close (relative) count as one slowest rate
 
 
-def _slowest_mode(lam: np.ndarray, method: str) -> SpectralGap:
+def slowest_mode(lam: np.ndarray, method: str) -> SpectralGap:
     """The eigenvalue with the largest real part among nonzero eigenvalues ``lam``.
 
     Of several eigenvalues sharing that real part, the largest |Im| is reported.
