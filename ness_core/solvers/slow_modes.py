@@ -68,9 +68,9 @@ MAX_NEW_FRACTION = 0.5
 # Expansion directions (and start vectors) shorter than this, relative to their length
 # before orthogonalisation, are dropped as dependent.
 DEPENDENT_RTOL = 1e-10
-# Relative residuals below this are computed from the vectors: the Gram matrix form loses
-# them to cancellation (its error is ~1e-16 of the largest |μ|² over |μ|²).
-GRAM_MIN_RESIDUAL = 1e-4
+# Rounding floor of a relative residual from the Gram matrix (its cancellation leaves
+# ~√ε max|μ| / |μ|); the slowest modes' residuals are computed from the vectors.
+GRAM_NOISE = 1e-7
 
 
 def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: SlowModes
@@ -114,7 +114,13 @@ def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: Slow
     space.add(first, solve(first))
     while True:
         ritz = space.ritz(modes + GUARD)
-        need = _refine(ritz.lam, ritz.residual, ritz.partner, modes)
+        exact = set(_tied(ritz.lam, modes))
+        while True:  # residuals the decision rests on, from the vectors
+            space.exact(ritz, sorted(exact))
+            need = _refine(ritz.lam, ritz.residual, ritz.partner, modes)
+            if exact.issuperset(need):
+                break
+            exact.update(need)
         if not need:
             break
         if space.columns >= MAX_COLUMNS or space.calls >= MAX_CALLS:
@@ -200,8 +206,8 @@ class _Subspace:
     def ritz(self, count: int) -> _Ritz:
         """The ``count`` Ritz pairs of largest |μ| (a conjugate pair kept whole).
 
-        Residuals from the Gram matrix, ‖r‖² = yᴴ Wᵀ W y − |μ|², where that is accurate
-        (relative residual above ``GRAM_MIN_RESIDUAL``), else from the vectors."""
+        Residuals from the Gram matrix, ‖r‖² = yᴴ Wᵀ W y − |μ|², not below its rounding
+        floor ``GRAM_NOISE`` max|μ| / |μ| (call :meth:`exact` for smaller ones)."""
         n = self.n
         mu, y = scipy.linalg.eig(self._h[:n, :n])
         order = np.argsort(-np.abs(mu), kind="stable")
@@ -211,15 +217,17 @@ class _Subspace:
             count += 1
         mu, y = mu[order[:count]], y[:, order[:count]]
         y = y / np.linalg.norm(y, axis=0)
-        gram = self._gram[:n, :n]
-        squared = np.einsum("ij,ij->j", y.conj(), gram @ y).real - np.abs(mu) ** 2
-        residual = np.sqrt(np.maximum(squared, 0.0)) / np.abs(mu)
-        ritz = _Ritz(mu, y, residual)
-        close = np.flatnonzero(residual < GRAM_MIN_RESIDUAL)
-        if close.size:
-            ritz.residual[close] = np.linalg.norm(self.residuals(ritz, close), axis=0) / (
-                np.abs(mu[close]))
-        return ritz
+        squared = np.einsum("ij,ij->j", y.conj(), self._gram[:n, :n] @ y).real
+        residual = np.sqrt(np.maximum(squared - np.abs(mu) ** 2, 0.0)) / np.abs(mu)
+        floor = GRAM_NOISE * np.abs(mu).max() / np.abs(mu)
+        return _Ritz(mu, y, np.maximum(residual, floor))
+
+    def exact(self, ritz: _Ritz, which: list[int]) -> None:
+        """Replace the residuals of the pairs ``which`` by ‖W y − μ V y‖ / |μ|."""
+        which = np.array(sorted(set(which)), dtype=int)
+        if which.size:
+            ritz.residual[which] = (np.linalg.norm(self.residuals(ritz, which), axis=0)
+                                    / np.abs(ritz.mu[which]))
 
     def residuals(self, ritz: _Ritz, which: np.ndarray) -> np.ndarray:
         """W y − μ V y of the pairs ``which`` (complex columns)."""
@@ -247,6 +255,13 @@ def _slowest(lam: np.ndarray, modes: int) -> int:
     return int(np.argmax(lam[:modes].real))
 
 
+def _tied(lam: np.ndarray, modes: int) -> list[int]:
+    """Members whose real part ties with the slowest's (``MODE_TIE_RTOL``)."""
+    s = _slowest(lam, modes)
+    threshold = lam[s].real - MODE_TIE_RTOL * abs(lam[s])
+    return [i for i in range(min(modes, lam.size)) if lam[i].real >= threshold]
+
+
 def _slowest_rtol(lam_s: complex) -> float:
     return ARNOLDI_TOL * min(1.0, GAP_MARGIN * abs(lam_s.real) / abs(lam_s))
 
@@ -261,7 +276,7 @@ def _refine(lam: np.ndarray, res: np.ndarray, partner: np.ndarray, modes: int) -
     bar = np.abs(lam) * np.sqrt(res)  # heuristic error bars
     s = _slowest(lam, k)
     threshold = lam[s].real - MODE_TIE_RTOL * abs(lam[s])
-    tied = [i for i in members if lam[i].real >= threshold]
+    tied = _tied(lam, k)
     need = {i for i in tied if res[i] > _slowest_rtol(lam[s])}
     for i in members:
         if i not in tied and lam[i].real + bar[i] >= threshold:
@@ -280,12 +295,16 @@ def _refine(lam: np.ndarray, res: np.ndarray, partner: np.ndarray, modes: int) -
 
 
 def _orthonormal(basis: np.ndarray | None, block: np.ndarray) -> np.ndarray:
-    """``block`` orthonormalised against ``basis`` (classical Gram–Schmidt) and within
-    itself (eigenvectors of its Gram matrix), twice; dependent columns dropped."""
+    """``block`` orthonormalised against ``basis`` (classical Gram–Schmidt, repeated where
+    it cancelled more than half a column) and within itself (eigenvectors of its Gram
+    matrix, twice); dependent columns dropped."""
     scale = np.linalg.norm(block, axis=0).max(initial=0.0)
-    for _ in range(2):
-        if basis is not None and basis.shape[1]:
+    if basis is not None and basis.shape[1] and block.shape[1]:
+        before = np.linalg.norm(block, axis=0)
+        block = block - basis @ (basis.T @ block)
+        if np.any(np.linalg.norm(block, axis=0) < 0.5 * before):
             block = block - basis @ (basis.T @ block)
+    for _ in range(2):
         if block.shape[1] == 0:
             break
         value, vector = np.linalg.eigh(block.T @ block)
