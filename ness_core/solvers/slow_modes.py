@@ -54,14 +54,19 @@ from ness_core.solvers.markov import MODE_TIE_RTOL
 
 # Ritz pairs tracked beyond the ``modes`` wanted: candidates that may enter the set.
 GUARD = 4
+# The gap is continued only while the previous slowest mode lies within this fraction of
+# the set's radius. Its residual falls by |λ_s| / |λ| of the modes outside per solve call
+# at best: Kerr at 120 Fock levels, ~30× per call for the real mode nearest 0 (6–9 calls,
+# ~50 ms with the solves), ~4× for an oscillating slowest mode at the edge of the set
+# (17–21 calls, 60–80 columns, ~300 ms against ~110 ms for the cold Arnoldi iteration).
+EDGE_FRACTION = 0.5
 # The slowest mode's relative residual is also held below GAP_MARGIN |Re λ| / |λ| times
 # ARNOLDI_TOL, so that the gap −Re λ agrees with the cold one to ARNOLDI_TOL relative.
 GAP_MARGIN = 0.1
 # Budget of one warm solve; above it the point is solved cold. Kerr at 120 Fock levels:
-# 19–24 columns in 6–8 calls when the slowest mode is the one nearest 0, 55–75 columns in
-# 12–16 calls when it is an oscillating mode at the edge of the set (cold: 51–87 solves).
-MAX_COLUMNS = 150
-MAX_CALLS = 30
+# 19–33 columns in 6–10 calls (cold Arnoldi: 51–87 solves, one vector per call).
+MAX_COLUMNS = 100
+MAX_CALLS = 20
 # A member of the new set whose unit eigenvector keeps more than this norm outside the span
 # of the previous modes is a mode from outside the previous set.
 MAX_NEW_FRACTION = 0.5
@@ -102,6 +107,10 @@ def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: Slow
     m = liou.coordinates("direct")
     if previous.basis.shape[0] != m or previous.basis.shape[1] < 1:
         return None, f"previous modes of length {previous.basis.shape[0]}, block of {m}"
+    edge = _edge_ratio(previous.eigenvalues, modes)
+    if edge > EDGE_FRACTION:
+        return None, (f"the slowest mode lies at {edge:.2f} of the set's radius (an "
+                      "oscillating mode at its edge): the cold Arnoldi iteration is cheaper")
     solve = _shift_invert(liou, steady, "direct")
     rho = liou.to_real(steady.rho.ravel(order="F")[liou.elements])
     trace = liou.trace_row("direct")
@@ -110,17 +119,17 @@ def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: Slow
     if first.shape[1] < min(previous.basis.shape[1], modes):
         return None, (f"previous modes span {first.shape[1]} directions, fewer than the "
                       f"{min(previous.basis.shape[1], modes)} expected")
-    space = _Subspace(m, first.shape[1] + MAX_COLUMNS)
+    space = _Subspace(m, first.shape[1] + MAX_COLUMNS + 2 * (modes + GUARD + 1))
     space.add(first, solve(first))
     while True:
         ritz = space.ritz(modes + GUARD)
-        exact = set(_tied(ritz.lam, modes))
-        while True:  # residuals the decision rests on, from the vectors
-            space.exact(ritz, sorted(exact))
+        exact = set(_tied(ritz.lam, modes)) | set(np.flatnonzero(ritz.at_floor).tolist())
+        while True:  # the residuals the decision rests on, from the vectors
+            space.exact(ritz, exact | set(_refine(ritz.lam, ritz.residual, ritz.partner,
+                                                  modes)))
             need = _refine(ritz.lam, ritz.residual, ritz.partner, modes)
-            if exact.issuperset(need):
+            if ritz.exact.keys() >= set(need):
                 break
-            exact.update(need)
         if not need:
             break
         if space.columns >= MAX_COLUMNS or space.calls >= MAX_CALLS:
@@ -160,9 +169,11 @@ class _Ritz:
     """Ritz pairs (μ, y) of S on span V ranked by |μ|: λ = 1/μ, unit y, the index of each
     one's complex conjugate (itself if real) and relative residuals ‖W y − μ V y‖ / |μ|."""
 
-    def __init__(self, mu: np.ndarray, y: np.ndarray, residual: np.ndarray):
-        self.mu, self.y, self.residual = mu, y, residual
+    def __init__(self, mu: np.ndarray, y: np.ndarray, residual: np.ndarray,
+                 at_floor: np.ndarray):
+        self.mu, self.y, self.residual, self.at_floor = mu, y, residual, at_floor
         self.lam = 1.0 / mu
+        self.exact: dict[int, np.ndarray] = {}  # residual vectors computed
         self.partner = np.arange(mu.size)
         for i in np.flatnonzero(mu.imag != 0):
             close = np.flatnonzero(np.abs(mu - np.conj(mu[i])) <= 1e-12 * abs(mu[i]))
@@ -220,14 +231,17 @@ class _Subspace:
         squared = np.einsum("ij,ij->j", y.conj(), self._gram[:n, :n] @ y).real
         residual = np.sqrt(np.maximum(squared - np.abs(mu) ** 2, 0.0)) / np.abs(mu)
         floor = GRAM_NOISE * np.abs(mu).max() / np.abs(mu)
-        return _Ritz(mu, y, np.maximum(residual, floor))
+        return _Ritz(mu, y, np.maximum(residual, floor), residual < 10 * floor)
 
-    def exact(self, ritz: _Ritz, which: list[int]) -> None:
-        """Replace the residuals of the pairs ``which`` by ‖W y − μ V y‖ / |μ|."""
-        which = np.array(sorted(set(which)), dtype=int)
-        if which.size:
-            ritz.residual[which] = (np.linalg.norm(self.residuals(ritz, which), axis=0)
-                                    / np.abs(ritz.mu[which]))
+    def exact(self, ritz: _Ritz, which: set[int]) -> None:
+        """Compute the residual vectors W y − μ V y of the pairs ``which`` (one pass over
+        V and W for all) and replace their residuals by ‖W y − μ V y‖ / |μ|."""
+        which = np.array(sorted(set(which) - set(ritz.exact)), dtype=int)
+        if not which.size:
+            return
+        r = self.residuals(ritz, which)
+        ritz.residual[which] = np.linalg.norm(r, axis=0) / np.abs(ritz.mu[which])
+        ritz.exact.update(zip(which.tolist(), r.T, strict=True))
 
     def residuals(self, ritz: _Ritz, which: np.ndarray) -> np.ndarray:
         """W y − μ V y of the pairs ``which`` (complex columns)."""
@@ -240,8 +254,9 @@ class _Subspace:
     def residual_columns(self, ritz: _Ritz, which: list[int]) -> np.ndarray:
         """Real and imaginary parts of the residuals of the pairs ``which`` (one of each
         conjugate pair)."""
-        which = np.array(sorted({min(i, int(ritz.partner[i])) for i in which}))
-        r = self.residuals(ritz, which)
+        which = sorted({min(i, int(ritz.partner[i])) for i in which})
+        self.exact(ritz, set(which))
+        r = np.array([ritz.exact[i] for i in which]).T
         return np.hstack([r.real, r.imag[:, ritz.mu[which].imag != 0]])
 
     def improved(self, ritz: _Ritz, which: np.ndarray) -> np.ndarray:
@@ -249,6 +264,17 @@ class _Subspace:
         y = ritz.y[:, which]
         x = self.image @ y.real + 1j * (self.image @ y.imag)
         return x / np.linalg.norm(x, axis=0)
+
+
+def _edge_ratio(lam: np.ndarray, modes: int) -> float:
+    """|λ_s| over the radius of the set: |λ| of the first eigenvalue outside it (not a
+    member's conjugate), or of the last member if none was kept."""
+    k = min(modes, lam.size)
+    s = _slowest(lam, k)
+    outside = [j for j in range(k, lam.size)
+               if not np.any(np.abs(lam[j] - np.conj(lam[:k])) <= 1e-12 * abs(lam[j]))]
+    radius = abs(lam[outside[0]]) if outside else abs(lam[k - 1])
+    return float(abs(lam[s]) / radius)
 
 
 def _slowest(lam: np.ndarray, modes: int) -> int:
