@@ -11,9 +11,10 @@ growing orthonormal basis V (real Hermitian coordinates):
 1. W = S V for the whole start block in one SuperLU call; Ritz pairs (μ, y) of H = Vᵀ W,
    eigenvalues λ = 1/μ, ranked by |λ| as shift-invert Arnoldi ranks them;
 2. the relative residual ‖W y − μ V y‖ / |μ| of each of the first ``modes`` + ``GUARD``
-   pairs, from the stored W (no estimate: W is S V column by column). For the improved
-   vector x = W y it is the true residual ‖L x − λ x‖ / (|λ| ‖x‖) (L S v = v on traceless
-   v), the quantity ARPACK's tolerance bounds;
+   pairs, from the stored W (no estimate: W is S V column by column; from the Gram matrix
+   Wᵀ W where that is accurate, from the vectors for the pairs the decision rests on). For
+   the improved vector x = W y it is the true residual ‖L x − λ x‖ / (|λ| ‖x‖) (L S v = v on
+   traceless v), the quantity ARPACK's tolerance bounds;
 3. only the pairs the gap still depends on are refined: their residuals, orthonormalised
    against V, are the next block (one SuperLU call), until the gap is certain (below).
 
@@ -27,7 +28,10 @@ bar √η for a relative residual η is a heuristic (exact bounds need condition
 other members need only enough accuracy to be ranked, so they stop long before
 ``ARNOLDI_TOL``.
 
-The warm start is refused (``refused`` names why; the caller then solves cold) if the
+The warm start is declined while the previous slowest mode lies beyond ``EDGE_FRACTION`` of
+the set's radius (an oscillating mode at the edge of the set converges slowly with the
+shift at 0, and the cold Arnoldi iteration is cheaper), and refused (``refused`` names
+why; the caller then solves cold) if the
 previous modes do not fit the block or lose rank, if the gap is not certain within
 ``MAX_COLUMNS`` solved columns or ``MAX_CALLS`` solve calls, if an expansion adds no new
 direction, if a member of the new set lies outside the span of the previous modes
