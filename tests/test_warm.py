@@ -169,6 +169,24 @@ def test_kerr_path_continues_the_gap_and_agrees_with_cold_points():
     assert [r["gap_imag"] > 1 for r in solve_path("kerr", points)] == [True] * 2 + [False] * 6
 
 
+def test_kerr_slowest_mode_crossing_inside_the_tracked_set():
+    """F0 = 2.60 … 2.75: the real slowest mode (−0.50, −0.55, −0.59) falls below the
+    oscillating pair −0.61 ± 3.2i, which becomes the slowest at 2.75. The continuation from
+    2.70 (real slowest, inside the set) sees the crossing: gap and frequency are the cold
+    ones, from the pair."""
+    m = get_model("kerr")
+    state = None
+    for drive in (2.6, 2.65, 2.7, 2.75):
+        params = {"drive": drive, "fock_cutoff": 40}
+        step = m.solve_warm(m.resolve(params), state)
+        state = step.state
+    cold = evaluate("kerr", **params)
+    assert step.refused == "" and step.result["status"] == "ok"
+    assert cold["gap_imag"] > 3  # the pair is the slowest at 2.75
+    assert relative(step.result["gap"], cold["gap"]) <= 1e-10
+    assert relative(step.result["gap_imag"], cold["gap_imag"]) <= 1e-10
+
+
 def test_kerr_big_drive_jump_is_refused_or_still_the_cold_gap():
     """F0 = 1.0 → 2.6: the slow modes of the first point are far from the second's; the
     warm start is refused (and the point solved cold) or gives the cold gap."""
