@@ -288,7 +288,11 @@ class Kerr(Model):
                              f">= {CUTOFF_TOL:.0e}")
         spectrum, refused = None, ""
         if previous is not None and state.status == "ok":
-            spectrum, refused = track_gap(liouvillian, state, params["gap_modes"], previous)
+            try:
+                spectrum, refused = track_gap(liouvillian, state, params["gap_modes"],
+                                              previous)
+            except (np.linalg.LinAlgError, RuntimeError) as exc:
+                spectrum, refused = None, f"tracking failed: {exc}"
         if spectrum is None:
             spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
                                     modes=params["gap_modes"], keep_vector=True)

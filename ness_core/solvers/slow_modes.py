@@ -129,11 +129,11 @@ def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: Slow
         ritz = space.ritz(modes + GUARD)
         exact = set(_tied(ritz.lam, modes)) | set(np.flatnonzero(ritz.at_floor).tolist())
         while True:  # the residuals the decision rests on, from the vectors
-            space.exact(ritz, exact | set(_refine(ritz.lam, ritz.residual, ritz.partner,
-                                                  modes)))
+            space.exact(ritz, exact)
             need = _refine(ritz.lam, ritz.residual, ritz.partner, modes)
-            if ritz.exact.keys() >= set(need):
+            if exact.issuperset(need):
                 break
+            exact.update(need)
         if not need:
             break
         if space.columns >= MAX_COLUMNS or space.calls >= MAX_CALLS:
