@@ -56,8 +56,10 @@ from ness_core.solvers.lindblad import (
 )
 from ness_core.solvers.markov import MODE_TIE_RTOL
 
-# Ritz pairs tracked beyond the ``modes`` wanted: candidates that may enter the set.
+# Ritz pairs tracked beyond the ``modes`` wanted (at least MIN_TRACKED): candidates that
+# may enter the set.
 GUARD = 4
+MIN_TRACKED = 8
 # The gap is continued only while the previous slowest mode lies within this fraction of
 # the set's radius. Its residual falls by |λ_s| / |λ| of the modes outside per solve call
 # at best: Kerr at 120 Fock levels, ~30× per call for the real mode nearest 0 (6–9 calls,
@@ -123,10 +125,11 @@ def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: Slow
     if first.shape[1] < min(previous.basis.shape[1], modes):
         return None, (f"previous modes span {first.shape[1]} directions, fewer than the "
                       f"{min(previous.basis.shape[1], modes)} expected")
-    space = _Subspace(m, first.shape[1] + MAX_COLUMNS + 2 * (modes + GUARD + 1))
+    tracked = max(modes, MIN_TRACKED) + GUARD
+    space = _Subspace(m, first.shape[1] + MAX_COLUMNS + 2 * (tracked + 1))
     space.add(first, solve(first))
     while True:
-        ritz = space.ritz(modes + GUARD)
+        ritz = space.ritz(tracked)
         exact = set(_tied(ritz.lam, modes)) | set(np.flatnonzero(ritz.at_floor).tolist())
         while True:  # the residuals the decision rests on, from the vectors
             space.exact(ritz, exact)
@@ -272,11 +275,14 @@ class _Subspace:
 
 def _edge_ratio(lam: np.ndarray, modes: int) -> float:
     """|λ_s| over the radius of the set: |λ| of the first eigenvalue outside it (not a
-    member's conjugate), or of the last member if none was kept."""
+    member's conjugate), or of the last member if none was kept (0 for a set of one, whose
+    member is the mode nearest 0)."""
     k = min(modes, lam.size)
     s = _slowest(lam, k)
     outside = [j for j in range(k, lam.size)
                if not np.any(np.abs(lam[j] - np.conj(lam[:k])) <= 1e-12 * abs(lam[j]))]
+    if not outside and k == 1:
+        return 0.0
     radius = abs(lam[outside[0]]) if outside else abs(lam[k - 1])
     return float(abs(lam[s]) / radius)
 
@@ -325,16 +331,13 @@ def _refine(lam: np.ndarray, res: np.ndarray, partner: np.ndarray, modes: int) -
 
 
 def _orthonormal(basis: np.ndarray | None, block: np.ndarray) -> np.ndarray:
-    """``block`` orthonormalised against ``basis`` (classical Gram–Schmidt, repeated where
-    it cancelled more than half a column) and within itself (eigenvectors of its Gram
-    matrix, twice); dependent columns dropped."""
+    """``block`` orthonormalised against ``basis`` (classical Gram–Schmidt) and within
+    itself (eigenvectors of its Gram matrix), dependent columns dropped; all twice, since
+    the first pass amplifies what is left along ``basis`` of a nearly dependent block."""
     scale = np.linalg.norm(block, axis=0).max(initial=0.0)
-    if basis is not None and basis.shape[1] and block.shape[1]:
-        before = np.linalg.norm(block, axis=0)
-        block = block - basis @ (basis.T @ block)
-        if np.any(np.linalg.norm(block, axis=0) < 0.5 * before):
-            block = block - basis @ (basis.T @ block)
     for _ in range(2):
+        if basis is not None and basis.shape[1]:
+            block = block - basis @ (basis.T @ block)
         if block.shape[1] == 0:
             break
         value, vector = np.linalg.eigh(block.T @ block)
