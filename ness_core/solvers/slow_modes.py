@@ -332,16 +332,21 @@ def _refine(lam: np.ndarray, res: np.ndarray, partner: np.ndarray, modes: int) -
 
 def _orthonormal(basis: np.ndarray | None, block: np.ndarray) -> np.ndarray:
     """``block`` orthonormalised against ``basis`` (classical Gram–Schmidt) and within
-    itself (eigenvectors of its Gram matrix), dependent columns dropped; all twice, since
-    the first pass amplifies what is left along ``basis`` of a nearly dependent block."""
+    itself (QR with column pivoting), dependent columns dropped. Done again unless the
+    first pass kept every direction at more than half its length: a shorter one is
+    rescaled, and with it what rounding left along ``basis`` (Daniel–Gragg–Kaufman–Stewart
+    criterion)."""
     scale = np.linalg.norm(block, axis=0).max(initial=0.0)
     for _ in range(2):
         if basis is not None and basis.shape[1]:
             block = block - basis @ (basis.T @ block)
-        if block.shape[1] == 0:
+        if block.shape[1] == 0 or scale == 0:
+            return block[:, :0]
+        q, r, _ = scipy.linalg.qr(block, mode="economic", pivoting=True)
+        d = np.abs(np.diag(r))
+        rank = int(np.sum(d > DEPENDENT_RTOL * scale))
+        block = q[:, :rank]
+        if rank == 0 or d[rank - 1] > 0.5 * scale:
             break
-        value, vector = np.linalg.eigh(block.T @ block)
-        keep = value > (DEPENDENT_RTOL * scale) ** 2
-        block = block @ (vector[:, keep] / np.sqrt(value[keep]))
         scale = 1.0
     return block
