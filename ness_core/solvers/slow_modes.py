@@ -70,7 +70,7 @@ EDGE_FRACTION = 0.5
 # ARNOLDI_TOL, so that the gap −Re λ agrees with the cold one to ARNOLDI_TOL relative.
 GAP_MARGIN = 0.1
 # Budget of one warm solve; above it the point is solved cold. Kerr at 120 Fock levels:
-# 19–33 columns in 6–10 calls (cold Arnoldi: 51–87 solves, one vector per call).
+# 17–33 columns in 6–10 calls (cold Arnoldi: 51–87 solves, one vector per call).
 MAX_COLUMNS = 100
 MAX_CALLS = 20
 # A member of the new set whose unit eigenvector keeps more than this norm outside the span
