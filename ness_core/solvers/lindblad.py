@@ -152,12 +152,19 @@ class SlowModes:
     eigenvalues : ndarray of complex, shape (k,)
         Nonzero eigenvalues λ of L (1/time), ranked by |λ|.
     basis : ndarray of float, shape (coordinates, q)
-        Orthonormal real basis of the real and imaginary parts of their eigenvectors, in
-        the block's real coordinates (q ≤ 2k; a complex pair spans two directions).
+        Real columns spanning their eigenvectors in the block's real coordinates: the real
+        and imaginary parts of each (not orthonormalised; a complex pair's repeat them).
     """
 
     eigenvalues: np.ndarray
     basis: np.ndarray
+
+    @classmethod
+    def of(cls, eigenvalues: np.ndarray, vectors: np.ndarray) -> SlowModes:
+        """From eigenvalues and eigenvectors (columns, real coordinates), any order."""
+        order = np.argsort(np.abs(eigenvalues), kind="stable")
+        lam, vectors = eigenvalues[order], vectors[:, order]
+        return cls(lam, np.hstack([vectors.real, vectors[:, lam.imag != 0].imag]))
 
 
 class Liouvillian:
@@ -865,11 +872,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     tied = lam.real >= lam[slowest].real - MODE_TIE_RTOL * abs(lam[slowest])
     kept = None
     if large and vectors is not None and len(found) == 1:
-        order = np.argsort(np.abs(lam), kind="stable")
-        parts = np.hstack([vectors.real, vectors.imag])
-        q, r, _ = scipy.linalg.qr(parts, mode="economic", pivoting=True)
-        rank = int(np.sum(np.abs(np.diag(r)) > 1e-10 * abs(r[0, 0])))
-        kept = SlowModes(lam[order], q[:, :rank])
+        kept = SlowModes.of(lam, vectors)
     return SpectralGap(float(-lam[slowest].real), float(np.max(np.abs(lam[tied].imag))),
                        str(names[slowest]), "ok", kept, products if large else 0,
                        products if large else 0)

@@ -166,7 +166,7 @@ def track_gap(liou: Liouvillian, steady: SteadyState, modes: int, previous: Slow
         true = np.linalg.norm(matrix @ x.real + 1j * (matrix @ x.imag) - lam[i] * x)
         if not true <= ARNOLDI_TOL * abs(lam[i]):
             return None, f"true residual {true / abs(lam[i]):.1e} of λ = {lam[i]:.4g}"
-    modes_found = SlowModes(lam, _orthonormal(None, np.hstack([vectors.real, vectors.imag])))
+    modes_found = SlowModes.of(lam, vectors)
     gap = SpectralGap(float(-lam[s].real), float(np.max(np.abs(lam[tied].imag))),
                       "tracked", "ok", modes_found, space.columns, space.calls)
     return gap, ""
