@@ -1,14 +1,16 @@
 """Warm starts along a chunk (issue 20, section 1): the same points cold and as one path.
 
-Usage: ``python benchmarks/warm_start.py [asep|kerr|xxz9|xxz10|schlogl ...]`` (default all),
-under ``flock /tmp/bench.lock`` (each case takes up to ~1 min on a loaded 2-core machine),
-with ``OPENBLAS_NUM_THREADS=1``. For each case the points are solved cold, one by one
-(``evaluate``), then as one path (``ness_core.warm.solve_path``, what a chunk job does),
-in one process, side by side; printed: both wall times, CPU times and their ratios, the
-solver work per point (cold vs warm: ASEP Krylov iterations + gap products, Kerr
-shift-invert solve calls, XXZ GMRES iterations of the steady state, network Newton solves
-of the continuation; for Kerr also the solved columns, a block of columns being one
-call), the warm starts refused, and the largest relative differences of current and gap.
+Usage: ``python benchmarks/warm_start.py [asep|kerr|xxz9|xxz10|schlogl ...] [--repeat N]``
+(default all cases, N = 1), under ``flock /tmp/bench.lock`` (each case takes up to ~1 min
+per repeat on a loaded 2-core machine), with ``OPENBLAS_NUM_THREADS=1``. For each case the
+points are solved cold, one by one (``evaluate``), then as one path
+(``ness_core.warm.solve_path``, what a chunk job does), in one process, side by side, N
+times alternately, and the fastest cold and warm runs are compared; printed: both wall
+times, CPU times and their ratios, the solver work per point (cold vs warm: ASEP Krylov
+iterations + gap products, Kerr shift-invert solve calls, XXZ GMRES iterations of the
+steady state, network Newton solves of the continuation; for Kerr also the solved columns,
+a block of columns being one call), the warm starts refused, and the largest relative
+differences of current and gap.
 
 * asep: 12 neighbouring points, L = 16 exact (2^16 states), rho_left = 0.6,
   rho_right = 0.3, drive 1.00, 1.05, …, 1.55.
@@ -58,7 +60,7 @@ CASES = {
 }
 
 
-def run(case: str) -> None:
+def run(case: str, repeat: int = 1) -> None:
     from ness_core.api import evaluate
     from ness_core.models import get_model
     from ness_core.warm import solve_path
@@ -76,18 +78,27 @@ def run(case: str) -> None:
     model.solve_warm = recorded  # count the solver work of both runs
     columns = _count_kerr_columns() if name == "kerr" else []
     evaluate(name, **points[0])  # warm-up: imports, caches
-    work.clear()
-    columns.clear()
-    start, cpu = time.perf_counter(), time.process_time()
-    cold = [evaluate(name, **p) for p in points]
-    cold_s, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
-    cold_work, cold_columns = list(work), list(columns)
-    work.clear()
-    columns.clear()
     refused: list[str] = []
-    start, cpu = time.perf_counter(), time.process_time()
-    warm = solve_path(name, points, log=lambda fmt, *args: refused.append(fmt % args))
-    warm_s, warm_cpu = time.perf_counter() - start, time.process_time() - cpu
+
+    def log(fmt, *args):
+        refused.append(fmt % args)
+
+    cold_s = cold_cpu = warm_s = warm_cpu = np.inf
+    for _ in range(repeat):  # cold and warm alternately; the fastest of each is kept
+        work.clear()
+        columns.clear()
+        start, cpu = time.perf_counter(), time.process_time()
+        cold = [evaluate(name, **p) for p in points]
+        cold_s = min(cold_s, time.perf_counter() - start)
+        cold_cpu = min(cold_cpu, time.process_time() - cpu)
+        cold_work, cold_columns = list(work), list(columns)
+        work.clear()
+        columns.clear()
+        refused.clear()
+        start, cpu = time.perf_counter(), time.process_time()
+        warm = solve_path(name, points, log=log)
+        warm_s = min(warm_s, time.perf_counter() - start)
+        warm_cpu = min(warm_cpu, time.process_time() - cpu)
     del model.solve_warm
     diff = {q: max(abs(w[q] - c[q]) / abs(c[q]) for w, c in zip(warm, cold, strict=True))
             for q in ("current", "gap")}
@@ -132,5 +143,10 @@ def _count_kerr_columns() -> list[int]:
 
 
 if __name__ == "__main__":
-    for case in sys.argv[1:] or list(CASES):
-        run(case)
+    args = sys.argv[1:]
+    repeat = 1
+    if "--repeat" in args:
+        at = args.index("--repeat")
+        repeat, args = int(args[at + 1]), args[:at] + args[at + 2:]
+    for case in args or list(CASES):
+        run(case, repeat)
