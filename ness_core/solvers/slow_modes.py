@@ -10,11 +10,12 @@ growing orthonormal basis V (real Hermitian coordinates):
 
 1. W = S V for the whole start block in one SuperLU call; Ritz pairs (μ, y) of H = Vᵀ W,
    eigenvalues λ = 1/μ, ranked by |λ| as shift-invert Arnoldi ranks them;
-2. the relative residual ‖W y − μ V y‖ / |μ| of each of the first ``modes`` + ``GUARD``
-   pairs, from the stored W (no estimate: W is S V column by column; from the Gram matrix
-   Wᵀ W where that is accurate, from the vectors for the pairs the decision rests on). For
-   the improved vector x = W y it is the true residual ‖L x − λ x‖ / (|λ| ‖x‖) (L S v = v on
-   traceless v), the quantity ARPACK's tolerance bounds;
+2. the relative residual ‖W y − μ V y‖ / |μ| of each of the first max(``modes``,
+   ``MIN_TRACKED``) + ``GUARD`` pairs (the tracked ones), from the stored W (no estimate:
+   W is S V column by column; from the Gram matrix Wᵀ W where that is accurate, from the
+   vectors for the pairs the decision rests on). For the improved vector x = W y it is the
+   true residual ‖L x − λ x‖ / (|λ| ‖x‖) (L S v = v on traceless v), the quantity ARPACK's
+   tolerance bounds;
 3. only the pairs the gap still depends on are refined: their residuals, orthonormalised
    against V, are the next block (one SuperLU call), until the gap is certain (below).
 
@@ -31,14 +32,15 @@ other members need only enough accuracy to be ranked, so they stop long before
 The warm start is declined while the previous slowest mode lies beyond ``EDGE_FRACTION`` of
 the set's radius (an oscillating mode at the edge of the set converges slowly with the
 shift at 0, and the cold Arnoldi iteration is cheaper), and refused (``refused`` names
-why; the caller then solves cold) if the
-previous modes do not fit the block or lose rank, if the gap is not certain within
+why; the caller then solves cold) if the previous modes do not fit the block or lose
+rank, if the gap is not certain within
 ``MAX_COLUMNS`` solved columns or ``MAX_CALLS`` solve calls, if an expansion adds no new
 direction, if a member of the new set lies outside the span of the previous modes
 (``MAX_NEW_FRACTION``: a mode from outside the previous set has come in, and others may have
 been missed), or if the true residual of the slowest mode, computed with L, fails the
-tolerance. A mode that the previous set did not hold and the expansions never reach is not
-seen; the span test above bounds that risk to modes that do not mix with the tracked ones.
+tolerance. All tracked pairs, members and guard, are handed on to the next point. A mode
+that the previous set did not hold and the expansions never reach is not seen; the span
+test above bounds that risk to modes that do not mix with the tracked ones.
 """
 
 from __future__ import annotations
