@@ -66,6 +66,7 @@ from ness_core.solvers.lindblad import (
     thermal_affinity,
 )
 from ness_core.solvers.markov import current_fluctuations
+from ness_core.solvers.slow_modes import track_gap
 from ness_core.status import combine
 from ness_core.warm import WarmStep
 
@@ -263,9 +264,12 @@ class Kerr(Model):
 
     def solve_warm(self, params: dict[str, Any], warm: Any) -> WarmStep:
         """Along a path: the METIS orderings of the previous points (reused while the
-        Liouvillian's sparsity pattern is unchanged) and the previous slowest mode as the
-        gap's Arnoldi start (``warm``: (orderings, mode vector))."""
-        orderings, start = warm if warm is not None else ({}, None)
+        Liouvillian's sparsity pattern is unchanged) and the previous point's slow modes,
+        from which :func:`track_gap` continues the gap with the steady state's factor
+        (``warm``: (orderings, SlowModes or None)). A refused continuation is solved cold
+        and ``refused`` says why. ``work``: SuperLU solve calls of the gap (a block of
+        columns is one call)."""
+        orderings, previous = warm if warm is not None else ({}, None)
         automatic = params["fock_cutoff"] is None
         cutoff = initial_cutoff(params) if automatic else params["fock_cutoff"]
         while True:
@@ -282,8 +286,16 @@ class Kerr(Model):
             which = "fock_cutoff" if not automatic else "maximal cutoff"
             cutoff_status = (f"{which} {cutoff} too small: top Fock population {top:.1e} "
                              f">= {CUTOFF_TOL:.0e}")
-        spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
-                                modes=params["gap_modes"], start=start, keep_vector=True)
+        spectrum, refused = None, ""
+        if previous is not None and state.status == "ok":
+            try:
+                spectrum, refused = track_gap(liouvillian, state, params["gap_modes"],
+                                              previous)
+            except (np.linalg.LinAlgError, RuntimeError) as exc:
+                spectrum, refused = None, f"tracking failed: {exc}"
+        if spectrum is None:
+            spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
+                                    modes=params["gap_modes"], keep_vector=True)
         status = combine(state.status, cutoff_status, spectrum.status)
         rho = state.rho
         photons = float(np.real(np.sum(number.diagonal() * rho.diagonal())))
@@ -311,4 +323,4 @@ class Kerr(Model):
             "residual": state.residual,
             "status": status,
         }
-        return WarmStep(result, (orderings, spectrum.vector), spectrum.products)
+        return WarmStep(result, (orderings, spectrum.modes), spectrum.calls, refused)

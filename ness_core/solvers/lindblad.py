@@ -63,10 +63,6 @@ ARNOLDI_K = 8
 ARNOLDI_NCV = 50
 ARNOLDI_TOL = 1e-10
 ARNOLDI_MAXITER = 100
-# Basis size when started from a neighbouring point's slow modes (``start``): the start
-# already lies near the wanted subspace. Kerr, 120 levels, drive steps 0.02: 45–59 solves
-# against 51–85 from a random start with ARNOLDI_NCV vectors, gap the same to 1e-14.
-ARNOLDI_WARM_NCV = 24
 # Fill-reducing orderings of the "direct" method (see Liouvillian's ``ordering``): METIS
 # nested dissection, or one of SuperLU's own column orderings.
 ORDERINGS = ("METIS", "COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "NATURAL")
@@ -126,19 +122,49 @@ class SpectralGap:
         Method used for the block that set the gap.
     status : str
         ``"ok"`` or a short reason.
-    vector : ndarray or None
-        With ``keep_vector`` (Arnoldi on one block): the sum of the unit eigenvectors found
-        (real and imaginary parts), the ``start`` of the next point of a sweep; else None.
+    modes : SlowModes or None
+        With ``keep_vector`` (Arnoldi on one block): the eigenvalues found and their
+        eigenvectors, what the next point of a sweep starts from
+        (:func:`ness_core.solvers.slow_modes.track_gap`); else None.
     products : int
-        Shift-invert solves of the Arnoldi iteration (0 for dense).
+        Shift-invert solves: of the Arnoldi iteration, or the columns solved by
+        ``track_gap`` (0 for dense).
+    calls : int
+        Calls of the shift-invert solver: ``products`` for Arnoldi (one vector each), one
+        per block of columns for ``track_gap``.
     """
 
     gap: float
     imag: float
     method: str
     status: str
-    vector: np.ndarray | None = None
+    modes: SlowModes | None = None
     products: int = 0
+    calls: int = 0
+
+
+@dataclass(frozen=True)
+class SlowModes:
+    """The eigenvalues of one block closest to 0 and the span of their eigenvectors.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray of complex, shape (k,)
+        Nonzero eigenvalues λ of L (1/time), ranked by |λ|.
+    basis : ndarray of float, shape (coordinates, q)
+        Real columns spanning their eigenvectors in the block's real coordinates: the real
+        and imaginary parts of each (not orthonormalised; a complex pair's repeat them).
+    """
+
+    eigenvalues: np.ndarray
+    basis: np.ndarray
+
+    @classmethod
+    def of(cls, eigenvalues: np.ndarray, vectors: np.ndarray) -> SlowModes:
+        """From eigenvalues and eigenvectors (columns, real coordinates), any order."""
+        order = np.argsort(np.abs(eigenvalues), kind="stable")
+        lam, vectors = eigenvalues[order], vectors[:, order]
+        return cls(lam, np.hstack([vectors.real, vectors[:, lam.imag != 0].imag]))
 
 
 class Liouvillian:
@@ -769,7 +795,7 @@ STEADY_METHODS: dict[str, Callable[[Liouvillian, np.ndarray], tuple[np.ndarray, 
 def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "auto",
                  steady: SteadyState | None = None,
                  solver: str | Sequence[str] = "direct", modes: int = ARNOLDI_K,
-                 start: np.ndarray | None = None, keep_vector: bool = False) -> SpectralGap:
+                 keep_vector: bool = False) -> SpectralGap:
     """Liouvillian gap −Re λ₁ and frequency |Im λ₁|, λ₁ the slowest nonzero eigenvalue.
 
     Parameters
@@ -797,12 +823,9 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     modes : int, default ``ARNOLDI_K``
         Eigenvalues closest to zero that the Arnoldi iteration converges (basis size
         ``max(ARNOLDI_NCV, 3 modes)``); raise it to look further for oscillating modes.
-    start : ndarray, optional
-        Arnoldi start vector over the blocks' elements (default a fixed random one), e.g.
-        the slow modes of a neighbouring point (``keep_vector``), with a basis of
-        ``ARNOLDI_WARM_NCV`` vectors; ignored if its length does not fit.
     keep_vector : bool, default False
-        Return the modes found, summed (``vector``), when one Arnoldi block sets the gap.
+        Return the eigenvalues found and their eigenvectors (``modes``) when one Arnoldi
+        block sets the gap.
 
     Returns
     -------
@@ -836,7 +859,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
                 found.append((_gap_dense(liou), "dense"))
         large = [(b, s) for b, s, n in zip(blocks, solvers, names, strict=True) if n != "dense"]
         if large:
-            lam, vectors, products = _gap_arnoldi(large, steady, modes, start, keep_vector)
+            lam, vectors, products = _gap_arnoldi(large, steady, modes, keep_vector)
             found.append((lam, "arnoldi"))
     except (RuntimeError, np.linalg.LinAlgError) as exc:
         return SpectralGap(np.nan, np.nan, "arnoldi",
@@ -847,12 +870,12 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     names = np.concatenate([[name] * values.size for values, name in found])
     slowest = np.argmax(lam.real)
     tied = lam.real >= lam[slowest].real - MODE_TIE_RTOL * abs(lam[slowest])
-    vector = None
-    if large and vectors is not None and len(found) == 1:  # the modes found, summed
-        unit = vectors / np.linalg.norm(vectors, axis=0)
-        vector = unit.real.sum(axis=1) + unit.imag.sum(axis=1)
+    kept = None
+    if large and vectors is not None and len(found) == 1:
+        kept = SlowModes.of(lam, vectors)
     return SpectralGap(float(-lam[slowest].real), float(np.max(np.abs(lam[tied].imag))),
-                       str(names[slowest]), "ok", vector, products if large else 0)
+                       str(names[slowest]), "ok", kept, products if large else 0,
+                       products if large else 0)
 
 
 def _gap_dense(liou: Liouvillian) -> np.ndarray:
@@ -866,7 +889,8 @@ def _gap_dense(liou: Liouvillian) -> np.ndarray:
 
 def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
                   solver: str) -> Callable[[np.ndarray], np.ndarray]:
-    """b ↦ L^# b (block with the steady state) or L⁻¹ b, in the block's coordinates."""
+    """b ↦ L^# b (block with the steady state) or L⁻¹ b, in the block's coordinates; b is
+    one vector or a matrix of columns (one SuperLU call for all)."""
     if not liou.holds_trace(solver):
         return liou.factor("plain", solver)
     if steady is None:
@@ -879,8 +903,8 @@ def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
     solve = liou.factor("bordered", solver)
     r, trace = liou.border_row(solver), liou.trace_row(solver)
 
-    def apply(b: np.ndarray) -> np.ndarray:
-        b = b - rho * (trace @ b)
+    def apply(b: np.ndarray) -> np.ndarray:  # b: one vector or columns
+        b = b - np.multiply.outer(rho, trace @ b)
         b[r] = 0.0
         if real and np.iscomplexobj(b):
             return solve(b.real) + 1j * solve(b.imag)
@@ -890,7 +914,7 @@ def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
 
 
 def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]], steady: SteadyState | None,
-                 modes: int, start: np.ndarray | None = None, keep_vector: bool = False
+                 modes: int, keep_vector: bool = False
                  ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """The ``modes`` nonzero eigenvalues closest to zero of the direct sum of blocks, their
     eigenvectors (with ``keep_vector``, else None) and the solves spent."""
@@ -909,12 +933,8 @@ def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]], steady: SteadyState | No
     k = min(modes, m - 2)
     if k < 1:
         return np.concatenate([_gap_dense(liou) for liou, _ in blocks]), None, 0
-    ncv = max(ARNOLDI_WARM_NCV, 3 * k)
-    if start is None or start.shape != (m,):
-        start = np.random.default_rng(0).standard_normal(m)  # reproducible runs
-        ncv = max(ARNOLDI_NCV, 3 * k)
-    elif real:
-        start = start.real
+    start = np.random.default_rng(0).standard_normal(m)  # reproducible runs
+    ncv = max(ARNOLDI_NCV, 3 * k)
     op = spla.LinearOperator((m, m), matvec=apply, dtype=float if real else complex)
     try:
         found = spla.eigs(op, k=k, which="LM", ncv=min(m, ncv),
