@@ -162,9 +162,9 @@ def test_loglog_fit_window_selects_the_power_law_regime():
     y = np.where(x <= 4, x, 16.0 / x)
     ds = xr.Dataset({"gap": ("L", y)}, coords={"L": x},
                     attrs={"study": "s", "swept_axes": json.dumps(["L"])})
-    legend = loglog_figure(ds, {"x": "L", "y": "gap", "fit_max": 4.0}).axes[0].get_legend()
+    legend = loglog_figure(ds, {"x": "L", "y": "gap", "fit_max": 4.0}).legends[0]
     assert "z = 1.000 ± 0.000" in " ".join(t.get_text() for t in legend.get_texts())
-    legend = loglog_figure(ds, {"x": "L", "y": "gap", "fit_min": 4.0}).axes[0].get_legend()
+    legend = loglog_figure(ds, {"x": "L", "y": "gap", "fit_min": 4.0}).legends[0]
     assert "z = -1.000 ± 0.000" in " ".join(t.get_text() for t in legend.get_texts())
 
 
