@@ -62,8 +62,8 @@ def run_task(L: int, task: str) -> dict:
                "work": f"{iterations} it", "status": status}
     elif task in ("gap", "reference"):
         if task == "reference":
-            from ness_core.solvers import markov
-            markov.ARNOLDI_TOL = REFERENCE_TOL
+            from ness_core.solvers import markov_spectrum
+            markov_spectrum.ARNOLDI_TOL = REFERENCE_TOL
         if split:
             gap = asep.sector_gap(asep.reflection_sectors(L, rates))
         else:

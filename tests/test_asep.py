@@ -28,7 +28,7 @@ from ness_core.models.asep import (
     reflection_symmetric,
     sector_gap,
 )
-from ness_core.solvers import markov
+from ness_core.solvers import markov, markov_spectrum
 
 TASEP_POINTS = [(0.3, 0.7), (0.2, 0.9), (0.8, 0.3), (1.0, 1.0), (0.4, 0.4), (0.6, 2.0)]
 
@@ -175,7 +175,8 @@ def test_reflection_sector_gap_equals_dense_gap_of_the_full_generator(L, rates, 
     with pytest.MonkeyPatch.context() as mp:
         # force the filtered Arnoldi on the odd block and the bound (or a full solve) of
         # the even one, which above 2^11 states they get by themselves
-        mp.setattr(markov, "DENSE_MAX_STATES", 16)
+        for module in (markov, markov_spectrum):  # spectral_gap, rightmost_eigenvalues
+            mp.setattr(module, "DENSE_MAX_STATES", 16)
         mp.setattr(asep, "DIRECT_MAX_STATES", 1)
         if not bounded:
             mp.setattr(asep, "exceeds_real_part", lambda *args, **kwargs: (True, 0))

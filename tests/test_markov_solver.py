@@ -17,7 +17,7 @@ import scipy.sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ness_core.solvers import markov
+from ness_core.solvers import markov_spectrum
 from ness_core.solvers.markov import MarkovGenerator
 
 SETTINGS = settings(max_examples=40, deadline=None)
@@ -280,7 +280,7 @@ def test_gap_of_reversible_chain_from_rightmost_eigenvalues(network):
     n, rates, _ = network
     lam = np.sort(np.linalg.eigvals(dense_generator(n, rates)).real)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(markov, "DIRECT_MAX_STATES", 1)
+        mp.setattr(markov_spectrum, "DIRECT_MAX_STATES", 1)
         gap = generator(n, rates).spectral_gap(method="arnoldi")
     assert gap.gap == pytest.approx(-lam[-2], rel=1e-8)
 
@@ -292,7 +292,7 @@ def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
     n, rates = network
     lam = np.linalg.eigvals(dense_generator(n, rates))
     lam = np.delete(lam, np.argmin(np.abs(lam)))
-    found, vectors, products = markov.rightmost_eigenvalues(
+    found, vectors, products = markov_spectrum.rightmost_eigenvalues(
         generator(n, rates).matrix, 3, "arnoldi", zero_column_sums=True)
     assert found[0].real == pytest.approx(np.max(lam.real), rel=1e-8)
     assert products > 0 and vectors.shape == (n, found.size)
@@ -307,7 +307,7 @@ def test_filtered_gap_of_two_closed_classes_is_zero():
     target = np.r_[(ring + 1) % n, (ring - 1) % n, (ring + 1) % n + n, (ring - 1) % n + n]
     rate = np.r_[np.full(n, 2.0), np.full(n, 0.5), np.full(n, 1.0), np.full(n, 0.3)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(markov, "DIRECT_MAX_STATES", 1)
+        mp.setattr(markov_spectrum, "DIRECT_MAX_STATES", 1)
         gap = MarkovGenerator(2 * n, source, target, rate).spectral_gap(method="arnoldi")
     assert gap.gap == pytest.approx(0.0, abs=1e-12)
 
@@ -322,9 +322,9 @@ def test_filtered_arnoldi_on_a_matrix_without_zero_column_sums():
     np.add.at(a, (rows[off], cols[off]), rng.uniform(0.1, 1.0, off.sum()))
     a -= np.diag(a.sum(axis=0) + rng.uniform(0.01, 0.5, n))
     lam = np.linalg.eigvals(a)
-    found, _, _ = markov.rightmost_eigenvalues(scipy.sparse.csr_matrix(a), 1, "arnoldi")
+    found, _, _ = markov_spectrum.rightmost_eigenvalues(scipy.sparse.csr_matrix(a), 1, "arnoldi")
     assert found[0].real == pytest.approx(np.max(lam.real), rel=1e-10)
-    dense, _, _ = markov.rightmost_eigenvalues(scipy.sparse.csr_matrix(a), 1, "dense")
+    dense, _, _ = markov_spectrum.rightmost_eigenvalues(scipy.sparse.csr_matrix(a), 1, "dense")
     assert np.sort_complex(dense) == pytest.approx(np.sort_complex(lam), abs=1e-12)
 
 
@@ -338,10 +338,10 @@ def test_filtered_arnoldi_and_bound_on_a_triangular_matrix_with_known_eigenvalue
     a = scipy.sparse.csr_matrix((rng.uniform(0.0, 0.1, upper.sum()),
                                  (rows[upper], cols[upper])), shape=(n, n))
     a = a + scipy.sparse.diags(diagonal)
-    found, _, _ = markov.rightmost_eigenvalues(a, 1, "arnoldi")
+    found, _, _ = markov_spectrum.rightmost_eigenvalues(a, 1, "arnoldi")
     assert found[0] == pytest.approx(-0.1, rel=1e-10)
-    assert markov.exceeds_real_part(a, -0.2)[0]
-    assert not markov.exceeds_real_part(a, -0.05)[0]
+    assert markov_spectrum.exceeds_real_part(a, -0.2)[0]
+    assert not markov_spectrum.exceeds_real_part(a, -0.05)[0]
 
 
 def test_ring_spectrum_closed_form():

@@ -97,18 +97,17 @@ from ness_core.model import (
     TargetLimit,
     fluctuation_observables,
 )
-from ness_core.solvers.markov import (
-    DIRECT_MAX_STATES,
+from ness_core.solvers.markov import MarkovGenerator
+from ness_core.solvers.markov_continuation import continued_gap
+from ness_core.solvers.markov_counting import current_fluctuations
+from ness_core.solvers.markov_spectrum import (
     MODE_TIE_RTOL,
-    MarkovGenerator,
     SpectralGap,
-    StationaryState,
-    continued_gap,
-    current_fluctuations,
     exceeds_real_part,
     rightmost_eigenvalues,
     slowest_mode,
 )
+from ness_core.solvers.markov_stationary import DIRECT_MAX_STATES, StationaryState
 from ness_core.status import OK, combine
 from ness_core.warm import WarmStep
 
@@ -857,7 +856,7 @@ class Asep(Model):
 
     def solve_warm(self, params: dict[str, Any], state: Any) -> WarmStep:
         """method='exact' continues the gap's slowest mode from the previous point of the
-        path (:func:`ness_core.solvers.markov.continued_gap`), if it has the same L."""
+        path (:func:`ness_core.solvers.markov_continuation.continued_gap`), if it has the same L."""
         rates = rates_from_params(params)
         L = params["L"]
         if params["method"] == "exact":

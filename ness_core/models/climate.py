@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
-from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
+from ness_core.solvers.markov import MarkovGenerator
+from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import OK
 
 STATES = ("W", "C", "I")

@@ -65,7 +65,7 @@ from ness_core.solvers.lindblad import (
     steady_state,
     thermal_affinity,
 )
-from ness_core.solvers.markov import current_fluctuations
+from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.solvers.slow_modes import track_gap
 from ness_core.status import combine
 from ness_core.warm import WarmStep

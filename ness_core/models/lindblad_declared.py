@@ -81,7 +81,7 @@ from ness_core.solvers.lindblad import (
     steady_state,
     thermal_affinity,
 )
-from ness_core.solvers.markov import current_fluctuations
+from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import combine
 
 BLOCK_KEYS = {"parameters", "sites", "hamiltonian", "jumps", "current", "observables"}

@@ -47,7 +47,8 @@ from ness_core.models.declared import (
     parameters_block,
     reject_unknown,
 )
-from ness_core.solvers.markov import MarkovGenerator, current_fluctuations
+from ness_core.solvers.markov import MarkovGenerator
+from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import combine
 
 BLOCK_KEYS = {"parameters", "states", "transitions", "current"}

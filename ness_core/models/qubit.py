@@ -43,7 +43,7 @@ from ness_core.solvers.lindblad import (
     steady_state,
     thermal_affinity,
 )
-from ness_core.solvers.markov import current_fluctuations
+from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import combine
 
 SIGMA_MINUS = sp.csr_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]))  # |g⟩⟨e|, basis (g, e)

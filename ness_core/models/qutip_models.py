@@ -45,7 +45,7 @@ from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.models.declared import FLUCTUATIONS
 from ness_core.models.lindblad_declared import HERMITIAN_RTOL, lindblad_outputs
-from ness_core.solvers.markov import current_fluctuations
+from ness_core.solvers.markov_counting import current_fluctuations
 
 
 def to_sparse(operator: Any, where: str) -> sp.csr_matrix:

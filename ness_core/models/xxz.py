@@ -81,7 +81,7 @@ from ness_core.solvers.lindblad import (
     spectral_gap,
     steady_state,
 )
-from ness_core.solvers.markov import current_fluctuations
+from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import OK, combine
 from ness_core.warm import WarmStep
 

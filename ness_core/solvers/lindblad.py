@@ -45,7 +45,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
-from ness_core.solvers.markov import MODE_TIE_RTOL, CurrentCumulants
+from ness_core.solvers.markov_counting import CurrentCumulants
+from ness_core.solvers.markov_spectrum import MODE_TIE_RTOL
 
 # Blocks up to this size are solved and diagonalised densely under method="auto".
 DENSE_MAX_ELEMENTS = 300

@@ -56,7 +56,7 @@ from ness_core.solvers.lindblad import (
     SteadyState,
     _shift_invert,
 )
-from ness_core.solvers.markov import MODE_TIE_RTOL
+from ness_core.solvers.markov_spectrum import MODE_TIE_RTOL
 
 # Ritz pairs tracked beyond the ``modes`` wanted (at least MIN_TRACKED): candidates that
 # may enter the set.
