@@ -32,11 +32,8 @@ from collections.abc import Callable
 from ness_core import evaluate
 from ness_core.models.asep import Rates, bond_weights, density_correlation, exact_generator
 from ness_core.models.kerr import kerr_liouvillian, kerr_operators
-from ness_core.solvers.lindblad import (
-    charge_transfer,
-    current_cumulants,
-    steady_state,
-)
+from ness_core.solvers.lindblad_observables import charge_transfer, current_cumulants
+from ness_core.solvers.lindblad_steady_state import steady_state
 
 REPEATS = 3
 RHO_LEFT, RHO_RIGHT, Q = 0.9, 0.1, math.exp(-1.0)

@@ -33,7 +33,9 @@ import scipy.sparse.linalg as spla
 
 from ness_core.models.kerr import kerr_liouvillian, kerr_operators
 from ness_core.models.xxz import block_solver, xxz_blocks, xxz_operators
-from ness_core.solvers.lindblad import Liouvillian, spectral_gap, steady_state
+from ness_core.solvers.lindblad import Liouvillian
+from ness_core.solvers.lindblad_spectrum import spectral_gap
+from ness_core.solvers.lindblad_steady_state import steady_state
 
 KERR = {"drive": 1.5, "detuning": 3.0, "U0": 1.0, "kappa": 1.0, "N": 1.0, "temperature": 0.0,
         "omega0": 1.0}

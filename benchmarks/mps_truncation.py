@@ -40,7 +40,7 @@ import numpy as np
 
 from ness_core.models import xxz
 from ness_core.solvers import mps
-from ness_core.solvers.lindblad import steady_state
+from ness_core.solvers.lindblad_steady_state import steady_state
 
 BASIS = mps.pauli_basis(2)
 TRACE = mps.operator_vector(np.eye(2), BASIS)

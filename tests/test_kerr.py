@@ -75,7 +75,7 @@ def test_undriven_gap_is_the_coherence_decay(detuning, u0, kappa, modes):
     """F = 0, T = 0: the only jump a lowers m + n of |m⟩⟨n|, so L is triangular with
     eigenvalues −κ(m + n)/2 − i(E_m − E_n); the slowest is |1⟩⟨0|: κ/2, frequency |Δ|. At
     Δ = 6 about 20 eigenvalues lie closer to 0, so the default 8 modes miss it (see
-    lindblad.spectral_gap) and 30 are asked for."""
+    lindblad_spectrum.spectral_gap) and 30 are asked for."""
     out = evaluate("kerr", drive=0.0, detuning=detuning, U0=u0, kappa=kappa, gap_modes=modes)
     assert out["gap"] == pytest.approx(kappa / 2, rel=1e-10)
     assert out["gap_imag"] == pytest.approx(detuning, rel=1e-10)

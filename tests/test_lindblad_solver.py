@@ -7,16 +7,10 @@ import pytest
 import scipy.linalg
 import scipy.sparse as sp
 
-from ness_core.solvers.lindblad import (
-    ORDERINGS,
-    Liouvillian,
-    charge_sectors,
-    dissipator_flow,
-    entropy_production,
-    nested_dissection,
-    spectral_gap,
-    steady_state,
-)
+from ness_core.solvers.lindblad import ORDERINGS, Liouvillian, charge_sectors, nested_dissection
+from ness_core.solvers.lindblad_observables import dissipator_flow, entropy_production
+from ness_core.solvers.lindblad_spectrum import spectral_gap
+from ness_core.solvers.lindblad_steady_state import steady_state
 
 
 def lindblad_rhs(h, jumps, rho):

@@ -10,13 +10,9 @@ import pytest
 from ness_core import evaluate
 from ness_core.models.kerr import kerr_liouvillian, kerr_operators
 from ness_core.models.xxz import xxz_operators
-from ness_core.solvers.lindblad import (
-    Liouvillian,
-    charge_sectors,
-    current_cumulants,
-    scgf,
-    steady_state,
-)
+from ness_core.solvers.lindblad import Liouvillian, charge_sectors
+from ness_core.solvers.lindblad_observables import current_cumulants, scgf
+from ness_core.solvers.lindblad_steady_state import steady_state
 
 
 def dense_tilted_liouvillian(h, jumps, weights, s):

@@ -223,7 +223,8 @@ def test_kerr_tracked_gap_matches_dense_eigenvalues():
     Liouvillian (LAPACK), and so is its frequency. The other members are the same
     eigenvalues, refined only until they rank (here to better than 1 %)."""
     from ness_core.models.kerr import kerr_liouvillian, kerr_operators
-    from ness_core.solvers.lindblad import spectral_gap, steady_state
+    from ness_core.solvers.lindblad_spectrum import spectral_gap
+    from ness_core.solvers.lindblad_steady_state import steady_state
     from ness_core.solvers.slow_modes import track_gap
 
     m = get_model("kerr")

@@ -12,7 +12,8 @@ import scipy.linalg
 from ness_core import evaluate
 from ness_core.errors import ParameterError
 from ness_core.models.xxz import xxz_operators
-from ness_core.solvers.lindblad import Liouvillian, steady_state
+from ness_core.solvers.lindblad import Liouvillian
+from ness_core.solvers.lindblad_steady_state import steady_state
 
 SX = np.array([[0, 1], [1, 0]], dtype=complex)
 SY = np.array([[0, -1j], [1j, 0]])

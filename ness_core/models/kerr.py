@@ -53,18 +53,17 @@ from ness_core.model import (
     TargetLimit,
     fluctuation_observables,
 )
-from ness_core.solvers.lindblad import (
-    ARNOLDI_K,
-    Liouvillian,
+from ness_core.solvers.lindblad import Liouvillian
+from ness_core.solvers.lindblad_observables import (
     bose_occupation,
     charge_transfer,
     current_cumulants,
     dissipator_flow,
     entropy_production,
-    spectral_gap,
-    steady_state,
     thermal_affinity,
 )
+from ness_core.solvers.lindblad_spectrum import ARNOLDI_K, spectral_gap
+from ness_core.solvers.lindblad_steady_state import steady_state
 from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.solvers.slow_modes import track_gap
 from ness_core.status import combine

@@ -21,7 +21,7 @@ Observables: ``current`` = rate·⟨O†O⟩, the count rate of the ``current`` 
 ``gap_imag`` of the slowest Liouvillian mode; ``expectation_<name>`` = Re Tr(O ρ) for every
 declared observable (the expectation value for Hermitian O); with ``fluctuations=true`` the
 scaled variance, Fano factor and TUR ratio of the number of the current's jumps
-(:func:`ness_core.solvers.lindblad.current_cumulants`).
+(:func:`ness_core.solvers.lindblad_observables.current_cumulants`).
 
 ``entropy_production`` (Spohn 1978): a jump may declare its thermal bath,
 ``bath: {temperature: T, partner: <the reverse jump>}`` (the partner may be omitted, e.g. at
@@ -71,16 +71,16 @@ from ness_core.operators import (
     check_operator_expression,
     parse_site,
 )
-from ness_core.solvers.lindblad import (
-    Liouvillian,
+from ness_core.solvers.lindblad import Liouvillian
+from ness_core.solvers.lindblad_observables import (
     current_cumulants,
     dissipator_flow,
     entropy_production,
     expectation,
-    spectral_gap,
-    steady_state,
     thermal_affinity,
 )
+from ness_core.solvers.lindblad_spectrum import spectral_gap
+from ness_core.solvers.lindblad_steady_state import steady_state
 from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import combine
 

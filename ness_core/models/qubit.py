@@ -32,17 +32,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
-from ness_core.solvers.lindblad import (
-    Liouvillian,
+from ness_core.solvers.lindblad import Liouvillian
+from ness_core.solvers.lindblad_observables import (
     bose_occupation,
     charge_transfer,
     current_cumulants,
     dissipator_flow,
     entropy_production,
-    spectral_gap,
-    steady_state,
     thermal_affinity,
 )
+from ness_core.solvers.lindblad_spectrum import spectral_gap
+from ness_core.solvers.lindblad_steady_state import steady_state
 from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import combine
 

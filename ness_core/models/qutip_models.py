@@ -19,8 +19,9 @@ A plugin author with an existing QuTiP model writes::
         observables={"photons": qutip.num(20)})
 
 and registers ``Kerr`` as a plugin model; a study then sweeps it through the pipeline and
-the NESS, gap and counting statistics come from :mod:`ness_core.solvers.lindblad` (sparse LU
-on the vectorised Liouvillian), not from QuTiP's solvers. QuTiP is optional: the operators
+the NESS, gap and counting statistics come from the Lindblad solver
+(:mod:`ness_core.solvers.lindblad` and its ``lindblad_*`` modules: sparse LU on the
+vectorised Liouvillian), not from QuTiP's solvers. QuTiP is optional: the operators
 may be QuTiP ``Qobj`` (QuTiP 4 or 5), scipy sparse matrices or numpy arrays; QuTiP is never
 imported here. Conventions are those of :mod:`ness_core.models.lindblad_declared`: the
 collapse operators carry their rates (L = √γ c, QuTiP's convention), ``current`` is the

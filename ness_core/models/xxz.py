@@ -69,18 +69,16 @@ import scipy.sparse as sp
 from ness_core.errors import ParameterError
 from ness_core.model import Model, Observable, Parameter, fluctuation_observables
 from ness_core.solvers import mps
-from ness_core.solvers.lindblad import (
-    ARNOLDI_K,
-    Liouvillian,
-    charge_sectors,
+from ness_core.solvers.lindblad import Liouvillian, charge_sectors
+from ness_core.solvers.lindblad_observables import (
     charge_transfer,
     current_cumulants,
     dissipator_flow,
     entropy_production,
     expectation,
-    spectral_gap,
-    steady_state,
 )
+from ness_core.solvers.lindblad_spectrum import ARNOLDI_K, spectral_gap
+from ness_core.solvers.lindblad_steady_state import steady_state
 from ness_core.solvers.markov_counting import current_fluctuations
 from ness_core.status import OK, combine
 from ness_core.warm import WarmStep
@@ -252,8 +250,8 @@ class Xxz(Model):
         has as many sites (the fixed point does not depend on the start); work counted in
         steps. Exact: where GMRES solves the steady-state block (L ≥ 9), the previous
         point's steady state (vec ρ over that block, same L) is its initial guess
-        (:func:`~ness_core.solvers.lindblad.steady_state`'s ``start``); work counted in
-        GMRES iterations of the steady state."""
+        (:func:`~ness_core.solvers.lindblad_steady_state.steady_state`'s ``start``); work
+        counted in GMRES iterations of the steady state."""
         if chosen_method(params) == "mps":
             start = warm if isinstance(warm, mps.OperatorChain) else None
             refused = ""

@@ -48,14 +48,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ness_core.solvers.lindblad import (
-    ARNOLDI_TOL,
-    Liouvillian,
-    SlowModes,
-    SpectralGap,
-    SteadyState,
-    _shift_invert,
-)
+from ness_core.solvers.lindblad import Liouvillian
+from ness_core.solvers.lindblad_spectrum import ARNOLDI_TOL, SlowModes, SpectralGap, _shift_invert
+from ness_core.solvers.lindblad_steady_state import SteadyState
 from ness_core.solvers.markov_spectrum import MODE_TIE_RTOL
 
 # Ritz pairs tracked beyond the ``modes`` wanted (at least MIN_TRACKED): candidates that
