@@ -2,11 +2,12 @@
 Rayleigh–Ritz with the factor the steady state made (warm starts, docs/performance.md).
 
 Along a sweep the ``modes`` eigenvalues of L closest to 0 (the set whose slowest member
-:func:`ness_core.solvers.lindblad.spectral_gap` reports) move little from point to point, and
-so do their eigenvectors. :func:`track_gap` starts from the previous point's modes
-(:class:`~ness_core.solvers.lindblad.SlowModes`) and works with S = L^#, the group inverse
-that the bordered factor of :func:`~ness_core.solvers.lindblad.steady_state` applies, on a
-growing orthonormal basis V (real Hermitian coordinates):
+:func:`ness_core.solvers.lindblad_spectrum.spectral_gap` reports) move little from point to
+point, and so do their eigenvectors. :func:`track_gap` starts from the previous point's
+modes (:class:`~ness_core.solvers.lindblad_spectrum.SlowModes`) and works with S = L^#, the
+group inverse that the bordered factor of
+:func:`~ness_core.solvers.lindblad_steady_state.steady_state` applies, on a growing
+orthonormal basis V (real Hermitian coordinates):
 
 1. W = S V for the whole start block in one SuperLU call; Ritz pairs (μ, y) of H = Vᵀ W,
    eigenvalues λ = 1/μ, ranked by |λ| as shift-invert Arnoldi ranks them;
