@@ -111,6 +111,29 @@ def test_warm_gap_is_continued_and_agrees_with_arnoldi():
                                                     rel=1e-12)
 
 
+def test_newton_start_predicted_from_the_drift_or_left_alone():
+    """The third point of a path starts Newton from the linear predictor of the last two
+    (the drift a Newton point hands on), within 1e-10 of the cold gap; a drift that points
+    away from the mode (a random vector as large as the mode) is not used: Newton takes the
+    path of the plain start (two products more, for the comparison)."""
+    m = get_model("asep")
+    steps = [m.solve_warm(m.resolve({"drive": DRIVES[0], **ASEP}), None)]
+    for d in DRIVES[1:3]:
+        steps.append(m.solve_warm(m.resolve({"drive": d, **ASEP}), steps[-1].state))
+    assert steps[0].state.drift == () and len(steps[1].state.drift) == 2
+    generator = exact_generator(12, rates_from_params(m.resolve({"drive": DRIVES[2], **ASEP})))
+    cold_gap = generator.spectral_gap().gap
+    assert steps[2].state.method == "newton"
+    assert relative(steps[2].result["gap"], cold_gap) <= 1e-10
+    mode = steps[1].state.modes[0][1]
+    noise = np.random.default_rng(1).normal(size=mode.shape) * np.linalg.norm(mode)
+    plain = generator.track_gap(steps[1].state.modes)
+    tracked = generator.track_gap(steps[1].state.modes, (0.0, noise / np.sqrt(mode.size)))
+    assert not isinstance(tracked, str)
+    assert relative(tracked.gap, cold_gap) <= 1e-10
+    assert tracked.products == plain.products + 2  # the same Newton path, plus the check
+
+
 def test_a_far_neighbour_is_refused_logged_and_solved_cold():
     """Modes handed over from a distant point (drive 0.2 → 8, a different phase of the
     relaxation spectrum) are refused; the point is solved cold and the log says so."""

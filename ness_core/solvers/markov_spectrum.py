@@ -57,6 +57,10 @@ class SpectralGap:
         empty otherwise.
     products : int
         Matrix-vector products (or solves) spent; 0 for ``"dense"``.
+    drift : tuple of (complex, ndarray)
+        ``"newton"`` only: how the slowest mode moved from the previous point, (Δλ, Δv) with
+        Δv ⊥ the previous vector (the new vector scaled to the same projection on it), the
+        linear predictor of the next point's start; empty otherwise.
     """
 
     gap: float
@@ -64,6 +68,7 @@ class SpectralGap:
     method: str
     modes: tuple = ()
     products: int = 0
+    drift: tuple = ()
 
 
 def slowest_mode(lam: np.ndarray, method: str) -> SpectralGap:
