@@ -79,6 +79,22 @@ def test_a_truncated_chain_is_never_a_silent_ok(max_bond):
         assert out["status"] == "ok"
 
 
+def test_doubling_the_bond_dimension_stays_within_the_reported_error():
+    """The issue's convergence criterion at L = 5, μ = 0.05, Δ_z = 1.5: every ``ok`` point
+    moves by less than its ``current_error`` when χ is doubled, and a point that moves by
+    more is not ``ok``. Measured: χ = 8 truncates (7.0e-4 change against an error of
+    3.3e-4, uniformity 0.011: not ok); χ = 16 holds the chain whole (change 0)."""
+    params = {"L": 5, "drive": 0.05, "anisotropy": 1.5, "gap_sectors": "none",
+              "method": "mps"}
+    runs = {chi: evaluate("xxz", max_bond=chi, **params) for chi in (8, 16, 32)}
+    for chi in (8, 16):
+        change = abs(runs[2 * chi]["current"] - runs[chi]["current"])
+        if change > runs[chi]["current_error"]:
+            assert runs[chi]["status"] != "ok", chi
+    assert runs[8]["status"] != "ok"
+    assert runs[16]["status"] == runs[32]["status"] == "ok"
+
+
 def test_xx_chain_current_is_the_closed_form():
     """XX chain (Δ_z = 0), L = 7 (χ = 64 holds it whole): J = 16μΓ/(16 + Γ²), flat profile
     inside the chain."""
