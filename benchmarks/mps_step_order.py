@@ -71,25 +71,12 @@ def main() -> None:
     params = {"L": length, "drive": args.drive, "anisotropy": args.anisotropy, "coupling": 1.0}
     exact = reference_current(length, args.anisotropy, args.drive)
     basis = mps.pauli_basis(2)
-    trace = mps.operator_vector(np.eye(2), basis)
-    z = mps.operator_vector(xxz.SIGMA_Z.toarray(), basis)
-    x, y = xxz.SIGMA_X.toarray(), xxz.SIGMA_Y.toarray()
-    current = mps.operator_vector(2.0 * (np.kron(x, y) - np.kron(y, x)), basis)
+    observe, scale = xxz.mps_observers(length, basis)
     generators = xxz.mps_generators(params, basis)
     middle = length // 2 - 1
 
-    def observe(chain: mps.OperatorChain) -> np.ndarray:
-        sites, bonds = chain.expectations(trace, [z], [current])
-        return np.concatenate([bonds[0], sites[0]])
-
-    def scale(values: np.ndarray) -> np.ndarray:
-        out = np.ones_like(values)
-        out[:length - 1] = max(float(np.max(np.abs(values[:length - 1]))), 1e-300)
-        return out
-
     def start() -> mps.OperatorChain:
-        profile = [args.drive * (1 - 2 * j / (length - 1)) for j in range(length)]
-        return mps.OperatorChain.product([[1.0, 0.0, 0.0, m] for m in profile])
+        return xxz.mps_start(length, args.drive)
 
     fourth = mps.SUZUKI_STEPS
     begin = time.perf_counter()

@@ -60,6 +60,7 @@ chains); B. Buča and T. Prosen, New J. Phys. 14, 073007 (2012) (superoperator s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
@@ -384,18 +385,12 @@ def mps_generators(params: dict[str, Any], basis: np.ndarray) -> list[np.ndarray
     return generators
 
 
-def solve_mps(params: dict[str, Any], start: mps.OperatorChain | None) -> WarmStep:
-    """The steady state as a matrix-product operator by fourth-order TEBD, extrapolated in
-    the step (:func:`ness_core.solvers.mps.evolve_to_steady_state`), started from ``start``
-    or from the product state with the linear magnetisation profile μ … −μ.
-
-    Converged (status ``ok``) when both step lengths reached their fixed points within
-    ``max_time`` and the extrapolated bond currents agree to ``tolerance``
-    (``current_uniformity``). ``current_error`` adds the extrapolation's size, the bond
-    currents' spread and the stages' tolerance; ``residual`` is NaN (the continuity
-    equation's residual is the spread). No gap (NaN, ``note``)."""
-    length, mu = params["L"], params["drive"]
-    basis = mps.pauli_basis(2)
+def mps_observers(length: int, basis: np.ndarray
+                  ) -> tuple[Callable[[mps.OperatorChain], np.ndarray],
+                             Callable[[np.ndarray], np.ndarray]]:
+    """What the evolution watches (:func:`ness_core.solvers.mps.evolve_to_steady_state`):
+    ``observe(chain)``, the L − 1 bond currents then the L magnetisations ⟨σᶻ_j⟩, and
+    ``scale(values)``, the largest |bond current| for the currents and 1 for the profile."""
     trace = mps.operator_vector(np.eye(2), basis)
     z_vector = mps.operator_vector(SIGMA_Z.toarray(), basis)
     x, y = SIGMA_X.toarray(), SIGMA_Y.toarray()
@@ -410,9 +405,30 @@ def solve_mps(params: dict[str, Any], start: mps.OperatorChain | None) -> WarmSt
         out[:length - 1] = max(float(np.max(np.abs(values[:length - 1]))), 1e-300)
         return out
 
+    return observe, scale
+
+
+def mps_start(length: int, drive: float) -> mps.OperatorChain:
+    """The cold start: the product state with the linear magnetisation profile μ … −μ."""
+    profile = [drive * (1 - 2 * j / (length - 1)) for j in range(length)]
+    return mps.OperatorChain.product([[1.0, 0.0, 0.0, m] for m in profile])
+
+
+def solve_mps(params: dict[str, Any], start: mps.OperatorChain | None) -> WarmStep:
+    """The steady state as a matrix-product operator by fourth-order TEBD, extrapolated in
+    the step (:func:`ness_core.solvers.mps.evolve_to_steady_state`), started from ``start``
+    or from the product state with the linear magnetisation profile μ … −μ.
+
+    Converged (status ``ok``) when both step lengths reached their fixed points within
+    ``max_time`` and the extrapolated bond currents agree to ``tolerance``
+    (``current_uniformity``). ``current_error`` adds the extrapolation's size, the bond
+    currents' spread and the stages' tolerance; ``residual`` is NaN (the continuity
+    equation's residual is the spread). No gap (NaN, ``note``)."""
+    length, mu = params["L"], params["drive"]
+    basis = mps.pauli_basis(2)
+    observe, scale = mps_observers(length, basis)
     if start is None:
-        profile = [mu * (1 - 2 * j / (length - 1)) for j in range(length)]
-        start = mps.OperatorChain.product([[1.0, 0.0, 0.0, m] for m in profile])
+        start = mps_start(length, mu)
     chain = start.copy()
     result = mps.evolve_to_steady_state(
         chain, mps_generators(params, basis), observe, scale, params["time_step"],
