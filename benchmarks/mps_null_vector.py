@@ -45,7 +45,7 @@ import argparse
 import time
 
 import numpy as np
-from mps_linear_response import bond_mpo, enrich, site_sum_state
+from mps_linear_response import _Environments, bond_mpo, enrich, site_sum_state
 
 import ness_core
 from ness_core.models import xxz
@@ -55,51 +55,25 @@ E0 = np.array([1.0, 0.0, 0.0, 0.0])  # the identity's direction in the Pauli bas
 SPAN_RTOL = 1e-10  # a trace direction shorter than this outside the isometry is in its span
 
 
-class _Sweep:
-    """The chain, the MPO and the operator environments: ``left[j]`` contracts sites < j
-    (input bond, MPO bond, output bond), ``right[j]`` sites ≥ j."""
+class _Sweep(_Environments):
+    """The operator environments of ``mps_linear_response`` on the chain itself (Galerkin:
+    ``double_left[j]`` contracts sites < j, (input bond, MPO bond, output bond),
+    ``double_right[j]`` sites ≥ j) and its trace vectors t contracted over sites < j
+    (``trace_left[j]``) and > j + 1 (``trace_right[j + 2]``)."""
 
     def __init__(self, chain: mps.OperatorChain, mpo: list[np.ndarray]):
-        self.chain, self.mpo = chain, mpo
-        length = len(chain.tensors)
-        self.left = [np.ones((1, 1, 1))] + [None] * length
-        self.right = [None] * length + [np.ones((1, 1, 1))]
         chain.move_centre(0)
-        for j in range(length - 1, 1, -1):
-            self.update_right(j)
-
-    def update_left(self, j: int) -> None:
-        a, w = self.chain.tensors[j], self.mpo[j]
-        e = np.tensordot(self.left[j], a, axes=(0, 0))  # (p, A, s, c)
-        e = np.tensordot(e, w, axes=([0, 2], [0, 2]))  # (A, c, t, p')
-        self.left[j + 1] = np.tensordot(e, a, axes=([0, 2], [0, 1]))  # (c, p', C)
-
-    def update_right(self, j: int) -> None:
-        a, w = self.chain.tensors[j], self.mpo[j]
-        e = np.tensordot(a, self.right[j + 1], axes=(2, 0))  # (c, s, P, C)
-        e = np.tensordot(e, w, axes=([1, 2], [2, 3]))  # (c, C, p, t)
-        self.right[j] = np.tensordot(e, a, axes=([1, 3], [2, 1]))  # (c, p, C')
-
-    def trace_vectors(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """t contracted over sites < j and over sites > j + 1, in the bond bases."""
-        t = self.chain.tensors
-        left = np.ones(1)
-        for a in t[:j]:
-            left = left @ np.tensordot(a, E0, axes=(1, 0))
-        right = np.ones(1)
-        for a in t[:j + 1:-1]:
-            right = np.tensordot(a, E0, axes=(1, 0)) @ right
-        return left, right
+        super().__init__(chain.tensors, mpo, chain.tensors, E0, galerkin=True)
 
     def solve_bond(self, j: int) -> tuple[np.ndarray, float, tuple[int, ...]]:
         """θ of (M + ττᵀ)θ = τ on sites j, j+1, ‖τᵀM‖ and θ's shape."""
-        le, re = self.left[j], self.right[j + 2]
+        le, re = self.double_left[j], self.double_right[j + 2]
         shape = (le.shape[0], 4, 4, re.shape[0])
         n = int(np.prod(shape))
         m = np.einsum("apA,pstm,muvP,bPB->AsuBatvb", le, self.mpo[j], self.mpo[j + 1], re,
                       optimize=True).reshape(n, n)
-        left, right = self.trace_vectors(j)
-        tau = np.einsum("a,s,u,b->asub", left, E0, E0, right).ravel()
+        tau = np.einsum("a,s,u,b->asub", self.trace_left[j], E0, E0,
+                        self.trace_right[j + 2]).ravel()
         tau /= np.linalg.norm(tau)
         theta = np.linalg.solve(m + np.outer(tau, tau), tau)
         return theta, float(np.linalg.norm(tau @ m)), shape
@@ -150,8 +124,8 @@ def null_vector(length: int, anisotropy: float, drive: float, max_bond: int, swe
             chain.discarded = max(chain.discarded, dropped)
             if k <= enrich_sweeps:
                 xf, yf = enrich(xf, yf, to_right, max_bond, rng)
-            left, right = sweep.trace_vectors(j)
-            local = np.kron(left, E0) if to_right else np.kron(E0, right)
+            local = (np.kron(sweep.trace_left[j], E0) if to_right
+                     else np.kron(E0, sweep.trace_right[j + 2]))
             xf, yf = keep_trace(xf, yf, to_right, local)
             chain.tensors[j] = xf.reshape(shape[0], 4, -1)
             chain.tensors[j + 1] = yf.reshape(-1, 4, shape[3])
