@@ -722,11 +722,31 @@ def solve_cme(kin: Kinetics, volume: float, initial: np.ndarray, tol: float = 1e
             if result is None:
                 raise RuntimeError(f"CME: more than max_states = {max_states} states needed")
             return replace(result, status=f"truncation limit: {max_states} states")
-        result = _solve_on(kin, volume, states, floors, caps, start, gap)
+        result = _solve_on(kin, volume, states, floors, caps, _start(states, m, result), gap)
         if result.status != "ok" or result.boundary_probability <= tol:
             return result
         caps = np.ceil(caps * CAP_GROWTH).astype(np.int64)
         floors = np.maximum(0, m - np.ceil((m - floors) * CAP_GROWTH)).astype(np.int64)
+
+
+def _start(states: np.ndarray, typical: np.ndarray, previous: CMEResult | None) -> np.ndarray:
+    """Where the stationary solve pins p_r = 1: the previous (smaller) box's solution carried
+    over to ``states``, or at the first box an indicator of the state nearest ``typical``.
+
+    Pinning the state of least exit rate instead (the generator's default) can put r so far
+    out in a tail (e.g. no copies of a species held near 40) that neither that pin nor the
+    generator's own mode estimate gives an accurate solve.
+    """
+    p = np.zeros(len(states))
+    if previous is None:
+        p[np.argmin(np.abs(states - typical).sum(axis=1))] = 1.0
+        return p
+    stride = np.cumprod(np.concatenate(([1], states.max(axis=0)[:-1] + 1)))
+    keys = states @ stride
+    order = np.argsort(keys)
+    at = order[np.searchsorted(keys, previous.states @ stride, sorter=order)]
+    p[at] = previous.probabilities
+    return p
 
 
 def _propensity(kin: Kinetics, volume: float, states: np.ndarray, forward: bool) -> np.ndarray:
@@ -768,6 +788,8 @@ def _reachable(kin: Kinetics, start: np.ndarray, floors: np.ndarray, caps: np.nd
 
 def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, floors: np.ndarray,
               caps: np.ndarray, start: np.ndarray, want_gap: bool) -> CMEResult:
+    """The CME on ``states`` (reachable, inside floors..caps); ``start`` an approximation of
+    p on them, as in :meth:`MarkovGenerator.stationary`."""
     stride = np.cumprod(np.concatenate(([1], caps[:-1] + 1)))
     keys = states @ stride
     n, n_r = len(states), len(kin.reactions)
@@ -794,7 +816,7 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, floors: np.ndarr
         rate += [a_plus[i, r], a_minus[j, r]]
     src, tgt, rate = np.concatenate(src), np.concatenate(tgt), np.concatenate(rate)
     gen = MarkovGenerator(n, src, tgt, rate)
-    state = gen.stationary(method="direct")
+    state = gen.stationary(method="direct", start=start)
     p, residual, status = state.probabilities, state.residual, state.status
     i, j, r = (np.concatenate(x) for x in (pair_src, pair_tgt, pair_r))
     forward = p[i] * a_plus[i, r]

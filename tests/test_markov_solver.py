@@ -436,6 +436,34 @@ def test_master_equation_with_tiny_tail_state_matches_truncated_poisson(method):
                                rtol=1e-7, atol=1e-14)
 
 
+def test_iterative_solve_started_from_a_neighbouring_solution_needs_fewer_iterations():
+    """A neighbour's p (immigration rate 20.5 instead of 20) as ``start``: the same exact
+    product of truncated Poissons, reached in fewer BiCGSTAB iterations than from cold."""
+    a, cap = 20.0, 60
+    gen, x, y = _two_immigration_death(a, a, cap)
+    k = np.arange(cap + 1)
+    log_poisson = k * math.log(a) - np.array([math.lgamma(i + 1) for i in k])
+    marginal = np.exp(log_poisson - log_poisson.max())
+    marginal /= marginal.sum()
+    neighbour = _two_immigration_death(a + 0.5, a + 0.5, cap)[0].stationary("direct")
+    cold = gen.stationary(method="iterative")
+    warm = MarkovGenerator(gen.n_states, gen.source, gen.target, gen.rate).stationary(
+        method="iterative", start=neighbour.probabilities)
+    assert warm.status == "ok"
+    np.testing.assert_allclose(warm.probabilities, marginal[x] * marginal[y],
+                               rtol=1e-7, atol=1e-14)
+    assert warm.iterations < cold.iterations
+
+
+@pytest.mark.parametrize("start, problem", [
+    (np.zeros(4), "positive somewhere"), (np.array([1.0, -1.0, 0.0, 0.0]), ">= 0"),
+    (np.array([np.nan, 1.0, 0.0, 0.0]), "finite"), (np.ones(3), "shape")])
+def test_unusable_start_is_rejected_with_the_reason(start, problem):
+    gen = MarkovGenerator(4, [0, 1, 2, 3], [1, 2, 3, 0], [1.0, 1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=problem):
+        gen.stationary(start=start)
+
+
 def test_arnoldi_gap_is_bit_reproducible():
     """Two solves of the same large network give the identical gap (no random ARPACK start)."""
     gen, _, _ = _two_immigration_death(3.0, 2.0, 25)

@@ -201,6 +201,8 @@ def test_schlogl_model_bistability_from_the_cubic():
        temperature=st.floats(0.3, 3))
 @example(mu=[0.0, -2.0, 0.0, 1.0], k=[1.0, 2.0, 1.0, 1.0], conc=[1.0, 1.0],
          temperature=0.5)  # B near 480 copies: a box from 0 underflowed its lower tail
+@example(mu=[0.5, -1.0, 1.0, 0.0], k=[3.0, 2.0, 0.5, 1.0], conc=[3.0, 1.0],
+         temperature=0.5)  # second box's default pin and mode estimate both deep in a tail
 def test_entropy_production_is_nonnegative_on_random_networks(mu, k, conc, temperature):
     spec = {"species": {"A": {"mu0": mu[0]}, "B": {"mu0": mu[1]}},
             "chemostats": {"X": {"concentration": conc[0], "mu0": mu[2]},

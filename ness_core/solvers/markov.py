@@ -140,7 +140,8 @@ class MarkovGenerator:
         return w
 
     # ------------------------------------------------------------------ stationary state
-    def stationary(self, method: str = "auto", tol: float = 1e-12) -> StationaryState:
+    def stationary(self, method: str = "auto", tol: float = 1e-12,
+                   start: np.ndarray | None = None) -> StationaryState:
         """Stationary distribution: W p = 0 with sum p = 1.
 
         Both methods fix p_r = 1 for a reference state r, solve the minor system
@@ -151,6 +152,7 @@ class MarkovGenerator:
         more than ``REFERENCE_RTOL`` relative to the largest outflow (r far out in the tail,
         p_r << max p, as in a chemical master equation), it is solved once more with r an
         estimate of the most probable state, and a remaining miss is reported in ``status``.
+        A caller that knows where the mass lies passes ``start`` and r is its largest entry.
 
         Parameters
         ----------
@@ -171,6 +173,11 @@ class MarkovGenerator:
             Stopping rule of ``"iterative"``: ||W[~r, :] p||_2 <= tol * ||diag(W)[~r] p||_2,
             the master-equation imbalance relative to the outflow (a backward error, so
             independent of the scale of p). Ignored by ``"direct"``.
+        start : ndarray, shape (n_states,), optional
+            An approximation of p, >= 0 and positive somewhere in the closed class (e.g. a
+            neighbouring sweep point's solution, or an indicator of the expected most
+            probable state): the reference state is its largest entry there, and
+            ``"iterative"`` starts from it.
 
         Returns
         -------
@@ -186,12 +193,15 @@ class MarkovGenerator:
         closed = self._components[1]
         if closed.size != 1:
             return self._failed_state(name, f"not unique: {closed.size} closed classes")
-        state = STATIONARY_METHODS[name](self, tol)
+        if start is not None:
+            start = self._check_start(start)
+            self._pin(start)
+        state = STATIONARY_METHODS[name](self, tol, start)
         if state.status == "ok" and self._relative_residual(state) > REFERENCE_RTOL:
             # p_r = 1 pinned far out in the tail (p_r << max p, e.g. the empty state of a
             # master equation) leaves the pinned system badly scaled: pin the mode instead.
             self._set_reference()
-            state = STATIONARY_METHODS[name](self, tol)
+            state = STATIONARY_METHODS[name](self, tol, None)
             error = self._relative_residual(state)
             if state.status == "ok" and error > REFERENCE_RTOL:
                 state = replace(state, status=f"inaccurate: relative residual {error:.1e}")
@@ -201,6 +211,16 @@ class MarkovGenerator:
         """max |W p| relative to the largest probability outflow max_i |W_ii| p_i."""
         outflow = np.max(np.abs(self.matrix.diagonal()) * state.probabilities)
         return state.residual / outflow if outflow > 0 else 0.0
+
+    def _check_start(self, start: ArrayLike) -> np.ndarray:
+        """``start`` as a float array; ValueError unless it can name a reference state."""
+        start = self._check_p(start)
+        label, closed = self._components
+        if not (np.all(np.isfinite(start)) and np.all(start >= 0)
+                and np.any(start[label == closed[0]] > 0)):
+            raise ValueError("start must be finite, >= 0 and positive somewhere in the "
+                             "closed class")
+        return start
 
     def _set_reference(self) -> None:
         """Pin p_r = 1 from now on at a likely state of the closed class.

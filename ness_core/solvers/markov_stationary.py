@@ -50,7 +50,8 @@ class StationaryState:
     status: str
 
 
-def _stationary_direct(gen: MarkovGenerator, tol: float) -> StationaryState:
+def _stationary_direct(gen: MarkovGenerator, tol: float,
+                       start: np.ndarray | None) -> StationaryState:
     try:
         x = gen._minor_lu.solve(gen._minor[1])
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
@@ -62,9 +63,15 @@ ITERATIVE_MAXITER = 5000  # BiCGSTAB iterations, summed over restarts
 ITERATIVE_RESTARTS = 10  # fresh starts (new shadow residual) after breakdown or drift
 
 
-def _stationary_iterative(gen: MarkovGenerator, tol: float) -> StationaryState:
+def _stationary_iterative(gen: MarkovGenerator, tol: float,
+                          start: np.ndarray | None) -> StationaryState:
     minor, rhs = gen._minor
-    x, count, converged = _bicgstab_minor(gen, rhs, rhs / minor.diagonal(), tol)
+    if start is None:
+        x0 = rhs / minor.diagonal()
+    else:  # p / p_r off the reference state
+        r = gen._reference_state
+        x0 = np.delete(start, r) / start[r]
+    x, count, converged = _bicgstab_minor(gen, rhs, x0, tol)
     status = "ok" if converged else f"not converged after {count} iterations"
     return gen._finish_state(x, "iterative", count, status)
 
@@ -99,7 +106,10 @@ def _bicgstab_minor(gen: MarkovGenerator, rhs: np.ndarray, x0: np.ndarray, tol: 
     return x, count[0], bool(converged)
 
 
-STATIONARY_METHODS: dict[str, Callable[[MarkovGenerator, float], StationaryState]] = {
+# Each method: (generator, tol, start or None) -> StationaryState, ``start`` as in
+# MarkovGenerator.stationary with the reference state already pinned at its largest entry.
+STATIONARY_METHODS: dict[str, Callable[[MarkovGenerator, float, np.ndarray | None],
+                                       StationaryState]] = {
     "direct": _stationary_direct,
     "iterative": _stationary_iterative,
 }
