@@ -267,8 +267,12 @@ def test_kerr_tracked_gap_matches_dense_eigenvalues():
     slowest = lam[np.argmax(lam.real)]
     assert gap.gap == pytest.approx(-slowest.real, rel=1e-10)
     assert gap.imag == pytest.approx(abs(slowest.imag), abs=1e-10)
-    np.testing.assert_allclose(np.sort_complex(gap.modes.eigenvalues[:8]), np.sort_complex(lam),
-                               rtol=1e-2)
+    # The 8th place can split a conjugate pair of equal modulus, and which member LAPACK or
+    # the tracking returns is rounding: compare the upper half-plane images.
+    def folded(values):
+        return np.sort_complex(values.real + 1j * np.abs(values.imag))
+
+    np.testing.assert_allclose(folded(gap.modes.eigenvalues[:8]), folded(lam), rtol=1e-2)
 
 
 # XXZ: from L = 9 the steady-state block is solved by GMRES (xxz.DIRECT_MAX_ELEMENTS). With
