@@ -715,16 +715,18 @@ def solve_cme(kin: Kinetics, volume: float, initial: np.ndarray, tol: float = 1e
     # of a species held near 500) would underflow and spoil the solve
     floors = np.minimum(start, np.maximum(0, np.floor(m - CAP_SIGMAS * np.sqrt(m) - CAP_MARGIN)
                                           ).astype(np.int64))
-    result = None
+    result, gen = None, None
     while True:
         states = _reachable(kin, start, floors, caps, max_states)
         if states is None:
             if result is None:
                 raise RuntimeError(f"CME: more than max_states = {max_states} states needed")
-            return replace(result, status=f"truncation limit: {max_states} states")
-        result = _solve_on(kin, volume, states, floors, caps, _start(states, m, result), gap)
+            return replace(_with_gap(result, gen, gap),
+                           status=f"truncation limit: {max_states} states")
+        gen = None  # the smaller box's LU, freed before the next one is factorised
+        result, gen = _solve_on(kin, volume, states, floors, caps, _start(states, m, result))
         if result.status != "ok" or result.boundary_probability <= tol:
-            return result
+            return _with_gap(result, gen, gap)
         caps = np.ceil(caps * CAP_GROWTH).astype(np.int64)
         floors = np.maximum(0, m - np.ceil((m - floors) * CAP_GROWTH)).astype(np.int64)
 
@@ -786,10 +788,23 @@ def _reachable(kin: Kinetics, start: np.ndarray, floors: np.ndarray, caps: np.nd
     return states[np.argsort(states @ stride)]
 
 
+def _with_gap(result: CMEResult, gen: MarkovGenerator, want_gap: bool) -> CMEResult:
+    """``result`` with the gap of its generator ``gen`` (NaN unless wanted and solved).
+
+    Only the box that is kept gets a spectrum: the smaller boxes before it are solved for
+    their boundary probability alone. ``gen`` still holds the LU of the stationary solve,
+    which the shift-invert Arnoldi reuses.
+    """
+    if not want_gap or len(result.states) < 2 or result.status != "ok":
+        return result
+    return replace(result, gap=gen.spectral_gap().gap)
+
+
 def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, floors: np.ndarray,
-              caps: np.ndarray, start: np.ndarray, want_gap: bool) -> CMEResult:
-    """The CME on ``states`` (reachable, inside floors..caps); ``start`` an approximation of
-    p on them, as in :meth:`MarkovGenerator.stationary`."""
+              caps: np.ndarray, start: np.ndarray) -> tuple[CMEResult, MarkovGenerator]:
+    """The stationary CME on ``states`` (reachable, inside floors..caps), gap NaN, and its
+    generator; ``start`` an approximation of p on them, as in
+    :meth:`MarkovGenerator.stationary`."""
     stride = np.cumprod(np.concatenate(([1], caps[:-1] + 1)))
     keys = states @ stride
     n, n_r = len(states), len(kin.reactions)
@@ -821,14 +836,13 @@ def _solve_on(kin: Kinetics, volume: float, states: np.ndarray, floors: np.ndarr
     i, j, r = (np.concatenate(x) for x in (pair_src, pair_tgt, pair_r))
     forward = p[i] * a_plus[i, r]
     backward = p[j] * a_minus[j, r]
-    gap = gen.spectral_gap().gap if (want_gap and n > 1 and status == "ok") else math.nan
     return CMEResult(
         states=states, probabilities=p, mean=p @ states / volume,
         forward_flux=np.bincount(r, forward, minlength=n_r) / volume,
         backward_flux=np.bincount(r, backward, minlength=n_r) / volume,
         entropy_production=flux_entropy_production(forward, backward) / volume,
-        gap=gap, boundary_probability=float(p[cut].sum()), caps=caps,
-        residual=residual, status=status)
+        gap=math.nan, boundary_probability=float(p[cut].sum()), caps=caps,
+        residual=residual, status=status), gen
 
 
 # ---------------------------------------------------------------------- stochastic: dispatch

@@ -163,6 +163,21 @@ def test_monomolecular_cme_is_product_poisson_jahnke_huisinga(x, y, volume):
     assert cme.entropy_production == math.inf  # the irreversible decay
 
 
+def test_cme_grown_from_an_empty_start_reports_the_kept_box():
+    """Started at zero copies with no typical state, the first box (caps 10) cuts the
+    Poisson mass near Ω·c*; the probabilities and the gap are those of the final box: the
+    product Poisson and the ODE's slowest rate (a 10-copy box's gap differs by far more)."""
+    volume = 20.0
+    kin = parse_network(MONO).kinetics({"x": 3.0, "y": 0.2, "temperature": 1.0})
+    mean, m = _mono_exact(3.0, 0.2, 1.0)
+    cme = solve_cme(kin, volume, np.zeros(2, dtype=int), tol=1e-12)
+    lam = volume * mean
+    assert np.all(cme.caps > 2 * lam)
+    exact = poisson.pmf(cme.states[:, 0], lam[0]) * poisson.pmf(cme.states[:, 1], lam[1])
+    assert np.max(np.abs(cme.probabilities - exact)) < 1e-10
+    assert cme.gap == pytest.approx(-np.max(np.linalg.eigvals(m).real), rel=1e-6)
+
+
 def test_conservation_law_fixes_totals_and_drops_its_zero_eigenvalue():
     """Closed A <-> B (k⁺ = 2, k⁻ = 3): A* = total·3/5; the only relaxation rate is 5."""
     spec = {"species": {"A": {}, "B": {}},
