@@ -87,6 +87,24 @@ def test_arnoldi_gap_matches_dense_eigenvalues(solver):
     assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
 
 
+
+def test_arnoldi_started_from_a_neighbours_modes_gives_the_dense_gap():
+    """Started from the sum of the slow modes at a neighbouring drive (what a declined warm
+    start passes), the Arnoldi gap is still the dense one; a start of the wrong length is
+    named."""
+    h, jumps = driven_oscillator(20, drive=1.2)
+    lam = np.linalg.eigvals(dense_liouvillian(h, jumps))
+    lam = lam[np.argsort(-lam.real)][1:]
+    neighbour = spectral_gap(Liouvillian(*driven_oscillator(20, drive=1.15)),
+                             method="arnoldi", keep_vector=True)
+    start = neighbour.modes.basis.sum(axis=1)
+    gap = spectral_gap(Liouvillian(h, jumps), method="arnoldi", start=start)
+    assert gap.status == "ok"
+    assert gap.gap == pytest.approx(-lam[0].real, rel=1e-8)
+    assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
+    with pytest.raises(ValueError, match="start vector of shape"):
+        spectral_gap(Liouvillian(h, jumps), method="arnoldi", start=start[1:])
+
 @pytest.mark.parametrize("real_arithmetic", [False, True])
 @pytest.mark.parametrize("ordering", ORDERINGS)
 def test_every_ordering_gives_the_dense_steady_state_and_gap(ordering, real_arithmetic):

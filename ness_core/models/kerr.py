@@ -265,9 +265,9 @@ class Kerr(Model):
         """Along a path: the METIS orderings of the previous points (reused while the
         Liouvillian's sparsity pattern is unchanged) and the previous point's slow modes,
         from which :func:`track_gap` continues the gap with the steady state's factor
-        (``warm``: (orderings, SlowModes or None)). A refused continuation is solved cold
-        and ``refused`` says why. ``work``: SuperLU solve calls of the gap (a block of
-        columns is one call)."""
+        (``warm``: (orderings, SlowModes or None)). A refused continuation is solved by
+        Arnoldi started from the sum of the previous modes, and ``refused`` says why.
+        ``work``: SuperLU solve calls of the gap (a block of columns is one call)."""
         orderings, previous = warm if warm is not None else ({}, None)
         automatic = params["fock_cutoff"] is None
         cutoff = initial_cutoff(params) if automatic else params["fock_cutoff"]
@@ -292,9 +292,13 @@ class Kerr(Model):
                                               previous)
             except (np.linalg.LinAlgError, RuntimeError) as exc:
                 spectrum, refused = None, f"tracking failed: {exc}"
-        if spectrum is None:
+        if spectrum is None:  # cold, or declined: Arnoldi from the previous modes' sum
+            start = None
+            if previous is not None and previous.basis.shape[0] == liouvillian.coordinates(
+                    STEADY_SOLVER):
+                start = previous.basis.sum(axis=1)
             spectrum = spectral_gap(liouvillian, steady=state, solver=STEADY_SOLVER,
-                                    modes=params["gap_modes"], keep_vector=True)
+                                    modes=params["gap_modes"], keep_vector=True, start=start)
         status = combine(state.status, cutoff_status, spectrum.status)
         rho = state.rho
         photons = float(np.real(np.sum(number.diagonal() * rho.diagonal())))

