@@ -200,7 +200,10 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
     ------
     scipy.sparse.linalg.ArpackNoConvergence
         ARPACK did not converge, or the rightmost mode missed ``ARNOLDI_TOL`` on A or the
-        certificate after the retries (a RuntimeError: a failed sweep point).
+        certificate after the retries (a RuntimeError: a failed sweep point). A matrix of
+        at most ``DENSE_MAX_STATES`` rows that misses them (ARPACK's k <= n − 2 can leave
+        too few modes for the certificate: found at n = 6) is diagonalised densely instead,
+        eigenvectors included.
     """
     n = matrix.shape[0]
     if _pick(method, {"dense": None, "arnoldi": None}, n <= DENSE_MAX_STATES,
@@ -228,6 +231,13 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
         else:
             return theta[order], vec[:, order], products
         k, v0 = min(k + 2, n - 2), vec[:, top].real
+    if n <= DENSE_MAX_STATES:  # ARPACK's k <= n - 2 can leave too few modes to certify
+        lam, vec = scipy.linalg.eig(matrix.toarray())
+        if zero_column_sums:
+            keep = np.arange(n) != np.argmin(np.abs(lam))
+            lam, vec = lam[keep], vec[:, keep]
+        order = np.argsort(-lam.real)
+        return lam[order], vec[:, order], products
     raise spla.ArpackNoConvergence(f"filtered Arnoldi: {why}", theta, vec)
 
 
