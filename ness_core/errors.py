@@ -6,8 +6,13 @@ class ParameterError(ValueError):
     """Bad user input: the message names the offending key and what is allowed.
 
     Raised before any computation runs; the CLI turns it into exit status 2 and a
-    one-line message, the workflow into a configuration error naming the study.
+    one-line message, the workflow into a configuration error naming the study. The
+    message is one line whatever the input held: control characters in it (a study named
+    "\\n", a tab in a key) are shown escaped, as in ``repr``.
     """
+
+    def __str__(self) -> str:
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in super().__str__())
 
 
 class ConfigError(ParameterError):

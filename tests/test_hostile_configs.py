@@ -242,6 +242,21 @@ def test_random_configs_end_in_a_plan_or_one_error_line(studies, extra, aliases,
     assert sorted(p.name for p in workdir.iterdir()) == ["config.yaml"]
 
 
+@pytest.mark.parametrize("name", ["\n", "a\nb", "tab\there", "line\u2028sep"])
+def test_a_name_with_control_characters_is_named_escaped_on_one_line(name, tmp_path, capsys):
+    """A study name holding a line break (found by a 1500-example run of the test above)
+    is shown escaped, so the error stays one line."""
+    import json
+
+    path = tmp_path / "config.yaml"
+    path.write_text("studies: {" + json.dumps(name) + ": {model: climate, sweep: {}}}",
+                    encoding="utf-8")
+    code, out, err = _plan(path, tmp_path, capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("config error: study '") and repr(name)[1:-1] in err, err
+    assert "not a valid name" in err
+
+
 @pytest.mark.parametrize("value", ["1_000", "\u0661", "\uff11", b"1", "0x10", "1e", "--1",
                                    10**400, "9" * 5000, "nan"])
 def test_numbers_are_plain_decimal_or_scientific(value):

@@ -294,6 +294,8 @@ def test_gap_of_reversible_chain_from_rightmost_eigenvalues(network):
 @given(irreducible_networks(min_states=5, max_states=8))
 @example((6, {(0, 3): 2.0, (1, 4): 3.0, (2, 1): 6.0, (3, 2): 1.0, (3, 4): 4.0, (4, 5): 4.0,
               (5, 0): 7.0}))  # ARPACK's k <= n − 2 = 4 cannot certify: dense instead
+@example((6, {(0, 1): 1.0, (0, 4): 1.0, (1, 0): 1.0, (1, 5): 1.0, (2, 1): 1.0, (2, 3): 1.0,
+              (3, 1): 1.0, (4, 1): 1.0, (4, 2): 1.0, (5, 0): 1.0}))  # λ(λ + 2)⁵, defective
 def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
     # the power-filtered ARPACK of large generators, forced on small driven networks
     n, rates = network
@@ -301,7 +303,12 @@ def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
     lam = np.delete(lam, np.argmin(np.abs(lam)))
     found, vectors, products = markov_spectrum.rightmost_eigenvalues(
         generator(n, rates).matrix, 3, "arnoldi", zero_column_sums=True)
-    assert found[0].real == pytest.approx(np.max(lam.real), rel=1e-8)
+    rightmost = lam[np.argmax(lam.real)]
+    # a Jordan block of size m moves by ~ε^(1/m) under a residual ε: for m eigenvalues
+    # together (the example: 2 Jordan blocks at −2, ARPACK −1.99992), the bound ARNOLDI_TOL^(1/m)
+    m = int(np.sum(np.abs(lam - rightmost) < 1e-6 * abs(rightmost)))
+    rel = 1e-8 if m == 1 else markov_spectrum.ARNOLDI_TOL ** (1.0 / m)
+    assert found[0].real == pytest.approx(rightmost.real, rel=rel)
     assert products > 0 and vectors.shape == (n, found.size)
 
 
