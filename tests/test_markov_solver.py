@@ -256,15 +256,17 @@ def test_pairs_without_flux_contribute_no_entropy():
 @SETTINGS
 @given(irreducible_networks(min_states=3, max_states=8))
 @example((3, {(0, 1): 5.0, (1, 0): 1.0, (1, 2): 5.0, (2, 0): 1.0}))  # λ(λ + 6)²: defective
+@example((4, {(0, 1): 1.0, (0, 3): 1.0, (1, 2): 1.0, (1, 3): 1.0, (2, 3): 1.0, (3, 0): 1.0}))
 def test_gap_is_positive_and_arnoldi_matches_dense_eigenvalues(network):
     n, rates = network
     lam = np.linalg.eigvals(dense_generator(n, rates))
     lam = np.delete(lam, np.argmin(np.abs(lam)))
     expected = lam[np.argmax(lam.real)]
-    # At a (nearly) defective eigenvalue LAPACK and ARPACK are each accurate only to
-    # ~sqrt(round-off): the example's exact gap 6 came out 6 − 1.5e-8 and 6 − 4.5e-9.
-    defective = np.sum(np.abs(lam - expected) < 1e-6 * abs(expected)) > 1
-    rel = 1e-6 if defective else 1e-8
+    # A Jordan block of size m moves by ~ε^(1/m) under a residual or round-off ε: LAPACK and
+    # ARPACK gave 6 − 1.5e-8 and 6 − 4.5e-9 for the example's exact 6, and both 2 − 2.4e-6
+    # for a block of 3 at 2. m: the eigenvalues clustered with the slowest.
+    m = int(np.sum(np.abs(lam - expected) < 1e-3 * abs(expected)))
+    rel = 1e-8 if m == 1 else markov_spectrum.ARNOLDI_TOL ** (1.0 / m)
     # Modes tied in real part (e.g. -2 and -2 +- i): the oscillating one sets the frequency.
     tied = lam[lam.real >= expected.real - 1e-8 * abs(expected)]
     frequency = np.max(np.abs(tied.imag))
@@ -275,7 +277,8 @@ def test_gap_is_positive_and_arnoldi_matches_dense_eigenvalues(network):
         assert gap.gap > 0
         assert gap.gap == pytest.approx(-expected.real, rel=rel)
         # A (nearly) defective double eigenvalue splits by ~sqrt(round-off) into a pair.
-        assert gap.imag == pytest.approx(frequency, rel=1e-8, abs=1e-6 * abs(expected))
+        assert gap.imag == pytest.approx(frequency, rel=1e-8,
+                                         abs=max(1e-6, rel) * abs(expected))
 
 
 @SETTINGS
@@ -306,7 +309,7 @@ def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
     rightmost = lam[np.argmax(lam.real)]
     # a Jordan block of size m moves by ~ε^(1/m) under a residual ε: for m eigenvalues
     # together (the example: 2 Jordan blocks at −2, ARPACK −1.99992), the bound ARNOLDI_TOL^(1/m)
-    m = int(np.sum(np.abs(lam - rightmost) < 1e-6 * abs(rightmost)))
+    m = int(np.sum(np.abs(lam - rightmost) < 1e-3 * abs(rightmost)))
     rel = 1e-8 if m == 1 else markov_spectrum.ARNOLDI_TOL ** (1.0 / m)
     assert found[0].real == pytest.approx(rightmost.real, rel=rel)
     assert products > 0 and vectors.shape == (n, found.size)
