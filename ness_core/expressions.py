@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,15 +54,17 @@ def parse_expression(text: str, where: str) -> ast.expr:
     ------
     ParameterError
         Naming ``where``, for an input longer than ``MAX_EXPRESSION_LENGTH``, characters
-        outside ASCII, a syntax error or null byte, an overflowing literal, or nesting too
-        deep for the parser.
+        outside ASCII, a syntax error, syntax warning (a number run into a keyword, as in
+        ``1or 2``) or null byte, an overflowing literal, or nesting too deep for the parser.
     """
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ParameterError(f"{where}: expression longer than {MAX_EXPRESSION_LENGTH} characters")
     check_ascii(text, where)
     try:
-        return ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError):  # ValueError: a null byte
+        with warnings.catch_warnings():  # '1or 2': Python warns on stderr, we refuse it
+            warnings.simplefilter("error", SyntaxWarning)
+            return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, SyntaxWarning, ValueError):  # ValueError: a null byte
         raise ParameterError(f"{where}: cannot parse {text!r}") from None
     except OverflowError:
         raise ParameterError(f"{where}: {text!r} overflows") from None

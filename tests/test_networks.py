@@ -78,6 +78,18 @@ def test_hostile_expression_is_refused_with_a_clear_error(text, reason):
         evaluate_expression(text, {"k1": 1.0, "form": "stochastic"}, "reaction 'r', rate")
 
 
+@pytest.mark.parametrize("text", ["1or 2", "1if k1 else 2", "0x1for"])
+def test_a_number_run_into_a_keyword_is_refused_without_a_python_warning(text, capfd):
+    """Python's parser only warns (on stderr) on '1or 2'; the config error is one line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        with pytest.raises(ParameterError, match="reaction 'r', rate: cannot parse"):
+            evaluate_expression(text, {"k1": 1.0}, "reaction 'r', rate")
+    assert capfd.readouterr().err == ""
+
+
 def _spec(**reactions):
     return {"species": {"A": {"mu0": 0}, "B": {"mu0": 1}},
             "chemostats": {"X": {"concentration": 2.0}},
