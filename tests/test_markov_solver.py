@@ -437,16 +437,21 @@ def _two_immigration_death(a: float, b: float, cap: int):
     return MarkovGenerator(n.size, source, target, rate), x, y
 
 
+def _truncated_poisson(a: float, cap: int) -> np.ndarray:
+    """Poisson(a) on 0..cap, renormalised: the marginal of one box-truncated species."""
+    k = np.arange(cap + 1)
+    log_poisson = k * math.log(a) - np.array([math.lgamma(i + 1) for i in k])
+    marginal = np.exp(log_poisson - log_poisson.max())
+    return marginal / marginal.sum()
+
+
 @pytest.mark.parametrize("method", ["direct", "iterative"])
 def test_master_equation_with_tiny_tail_state_matches_truncated_poisson(method):
     """Box-truncated immigration–death keeps detailed balance, so p is a product of truncated
     Poissons; the longest-lived state (0, 0) has p ~ e^-40, a badly scaled pin."""
     a, cap = 20.0, 60
     gen, x, y = _two_immigration_death(a, a, cap)
-    k = np.arange(cap + 1)
-    log_poisson = k * math.log(a) - np.array([math.lgamma(i + 1) for i in k])
-    marginal = np.exp(log_poisson - log_poisson.max())
-    marginal /= marginal.sum()
+    marginal = _truncated_poisson(a, cap)
     state = gen.stationary(method=method)
     assert state.status == "ok"
     np.testing.assert_allclose(state.probabilities, marginal[x] * marginal[y],
@@ -458,10 +463,7 @@ def test_iterative_solve_started_from_a_neighbouring_solution_needs_fewer_iterat
     product of truncated Poissons, reached in fewer BiCGSTAB iterations than from cold."""
     a, cap = 20.0, 60
     gen, x, y = _two_immigration_death(a, a, cap)
-    k = np.arange(cap + 1)
-    log_poisson = k * math.log(a) - np.array([math.lgamma(i + 1) for i in k])
-    marginal = np.exp(log_poisson - log_poisson.max())
-    marginal /= marginal.sum()
+    marginal = _truncated_poisson(a, cap)
     neighbour = _two_immigration_death(a + 0.5, a + 0.5, cap)[0].stationary("direct")
     cold = gen.stationary(method="iterative")
     warm = MarkovGenerator(gen.n_states, gen.source, gen.target, gen.rate).stationary(
