@@ -386,8 +386,9 @@ def _solve_exact_warm(L: int, rates: Rates, params: dict[str, Any],
     cold); the step leaves this point's modes. The stationary solve starts cold: at L = 16
     (drive 1.05 from 1.00) BiCGSTAB started from the neighbour's state needs 268 iterations
     to come within 2e-11 of the cold solution against 288 cold, its remaining error lying
-    in the slow modes (at the default tolerance it stops after 226 with a relative residual
-    7.7e-9, above REFERENCE_RTOL, and is repeated from the mode: 517 in all). With
+    in the slow modes (at the default tolerance it stops after 226 with the pinned state's
+    balance at 7.7e-9, above REFERENCE_RTOL, and is repeated from the mode: 517 in all;
+    docs/performance.md). With
     :func:`reflection_symmetric` rates the NESS and gap come from the two blocks of W (half
     the size each) and are solved cold (no modes kept)."""
     if reflection_symmetric(rates):
