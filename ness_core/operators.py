@@ -206,8 +206,9 @@ def build_operator(text: str, space: OperatorSpace, params: Mapping[str, float],
     (domain, division by zero, overflow) or the matrix has a non-finite entry.
     """
     tree = parse_expression(text, where)
-    value = _value(tree, space, params, where, text)
-    mat = value if sp.issparse(value) else value * space.identity()
+    with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN: refused below, no warning
+        value = _value(tree, space, params, where, text)
+        mat = value if sp.issparse(value) else value * space.identity()
     mat = sp.csr_matrix(mat, dtype=complex)
     mat.eliminate_zeros()
     if not np.all(np.isfinite(mat.data)):

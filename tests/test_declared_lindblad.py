@@ -232,6 +232,22 @@ def test_operator_algebra_follows_the_documented_conventions():
         build_operator("s1.sz / (J - 1)", space, {"J": 1.0}, "x")
 
 
+@pytest.mark.parametrize(("text", "params"), [
+    ("1e400 * s1.sx", {}), ("J * s1.sp * 10 + 1", {"J": 1e308}), ("J * J * c.n", {"J": 1e200})])
+def test_a_coefficient_that_overflows_is_one_error_and_no_warning(text, params, capfd):
+    """inf or NaN entries are refused naming the key, without numpy's RuntimeWarning."""
+    import warnings
+
+    from ness_core.operators import OperatorSpace, Site, build_operator
+
+    space = OperatorSpace((Site("s1", "spin", 2), Site("c", "boson", 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ParameterError, match="hamiltonian: .* is not finite"):
+            build_operator(text, space, params, "hamiltonian")
+    assert capfd.readouterr().err == ""
+
+
 @pytest.mark.slow
 def test_declared_models_through_the_pipeline(tmp_path, snakemake_runner):
     """A markov and a lindblad study through snakemake: every job rebuilds the model from
