@@ -64,7 +64,7 @@ def solve_path(model: str, points: Iterable[Mapping[str, Any]],
             log("point %d: warm start failed (%s); solved cold", k, step.result["status"])
             step, warm = _step(m, resolved, None, checked_result), False
         elif step.refused:
-            log("point %d: warm start refused (%s); solved cold", k, step.refused)
+            log("point %d: warm start refused (%s); solved without it", k, step.refused)
         if not warm or step.refused:
             cold_work = step.work
         elif cold_work and step.work > cold_work:

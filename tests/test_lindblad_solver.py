@@ -87,7 +87,6 @@ def test_arnoldi_gap_matches_dense_eigenvalues(solver):
     assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
 
 
-
 def test_arnoldi_started_from_a_neighbours_modes_gives_the_dense_gap():
     """Started from the sum of the slow modes at a neighbouring drive (what a declined warm
     start passes), the Arnoldi gap is still the dense one; a start of the wrong length is
@@ -104,6 +103,7 @@ def test_arnoldi_started_from_a_neighbours_modes_gives_the_dense_gap():
     assert gap.imag == pytest.approx(abs(lam[0].imag), abs=1e-8)
     with pytest.raises(ValueError, match="start vector of shape"):
         spectral_gap(Liouvillian(h, jumps), method="arnoldi", start=start[1:])
+
 
 @pytest.mark.parametrize("real_arithmetic", [False, True])
 @pytest.mark.parametrize("ordering", ORDERINGS)

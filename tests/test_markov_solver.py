@@ -253,6 +253,14 @@ def test_pairs_without_flux_contribute_no_entropy():
 
 
 # ---------------------------------------------------------------------- spectrum
+def _eigenvalue_rtol(lam: np.ndarray, value: complex) -> float:
+    """Relative accuracy to expect of ``value`` among the eigenvalues ``lam``: 1e-8, or for m
+    of them clustered together (a Jordan block of size m moves by ~ε^(1/m) under a residual
+    or round-off ε) ARNOLDI_TOL^(1/m)."""
+    m = int(np.sum(np.abs(lam - value) < 1e-3 * abs(value)))
+    return 1e-8 if m == 1 else markov_spectrum.ARNOLDI_TOL ** (1.0 / m)
+
+
 @SETTINGS
 @given(irreducible_networks(min_states=3, max_states=8))
 @example((3, {(0, 1): 5.0, (1, 0): 1.0, (1, 2): 5.0, (2, 0): 1.0}))  # λ(λ + 6)²: defective
@@ -262,11 +270,9 @@ def test_gap_is_positive_and_arnoldi_matches_dense_eigenvalues(network):
     lam = np.linalg.eigvals(dense_generator(n, rates))
     lam = np.delete(lam, np.argmin(np.abs(lam)))
     expected = lam[np.argmax(lam.real)]
-    # A Jordan block of size m moves by ~ε^(1/m) under a residual or round-off ε: LAPACK and
-    # ARPACK gave 6 − 1.5e-8 and 6 − 4.5e-9 for the example's exact 6, and both 2 − 2.4e-6
-    # for a block of 3 at 2. m: the eigenvalues clustered with the slowest.
-    m = int(np.sum(np.abs(lam - expected) < 1e-3 * abs(expected)))
-    rel = 1e-8 if m == 1 else markov_spectrum.ARNOLDI_TOL ** (1.0 / m)
+    # LAPACK and ARPACK gave 6 − 1.5e-8 and 6 − 4.5e-9 for the first example's exact 6, and
+    # both 2 − 2.4e-6 for the second's Jordan block of 3 at 2
+    rel = _eigenvalue_rtol(lam, expected)
     # Modes tied in real part (e.g. -2 and -2 +- i): the oscillating one sets the frequency.
     tied = lam[lam.real >= expected.real - 1e-8 * abs(expected)]
     frequency = np.max(np.abs(tied.imag))
@@ -307,11 +313,8 @@ def test_filtered_arnoldi_rightmost_eigenvalue_matches_dense(network):
     found, vectors, products = markov_spectrum.rightmost_eigenvalues(
         generator(n, rates).matrix, 3, "arnoldi", zero_column_sums=True)
     rightmost = lam[np.argmax(lam.real)]
-    # a Jordan block of size m moves by ~ε^(1/m) under a residual ε: for m eigenvalues
-    # together (the example: 2 Jordan blocks at −2, ARPACK −1.99992), the bound ARNOLDI_TOL^(1/m)
-    m = int(np.sum(np.abs(lam - rightmost) < 1e-3 * abs(rightmost)))
-    rel = 1e-8 if m == 1 else markov_spectrum.ARNOLDI_TOL ** (1.0 / m)
-    assert found[0].real == pytest.approx(rightmost.real, rel=rel)
+    # the last example: 2 Jordan blocks at −2, ARPACK −1.99992
+    assert found[0].real == pytest.approx(rightmost.real, rel=_eigenvalue_rtol(lam, rightmost))
     assert products > 0 and vectors.shape == (n, found.size)
 
 

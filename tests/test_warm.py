@@ -169,8 +169,8 @@ KERR_DRIVES = [0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0]
 def test_kerr_path_continues_the_gap_and_agrees_with_cold_points():
     """Gap, frequency and photon number equal the cold points' to 1e-10 across the change
     of slowest mode; the points after it continue the previous modes in a few solve calls
-    (instead of ~50 Arnoldi solves), those at the edge say why they are solved cold; the
-    residual is each point's own."""
+    (instead of ~50 Arnoldi solves), those at the edge say why they are solved by Arnoldi
+    instead; the residual is each point's own."""
     m = get_model("kerr")
     points = [{"drive": d, "fock_cutoff": 40} for d in KERR_DRIVES]
     state, orderings, refused = None, None, []

@@ -211,10 +211,8 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
     n = matrix.shape[0]
     if _pick(method, {"dense": None, "arnoldi": None}, n <= DENSE_MAX_STATES,
              ("dense", "arnoldi")) == "dense":
-        lam = scipy.linalg.eigvals(matrix.toarray())
-        if zero_column_sums:
-            lam = np.delete(lam, np.argmin(np.abs(lam)))
-        return lam[np.argsort(-lam.real)], np.empty((n, 0)), 0
+        lam, _ = _dense_eigenpairs(matrix, zero_column_sums, vectors=False)
+        return lam, np.empty((n, 0)), 0
     v0 = _arnoldi_start(n) if start is None else np.asarray(start, dtype=float)
     products = 0
     for attempt in range(FILTER_RETRIES + 1):
@@ -235,13 +233,25 @@ def rightmost_eigenvalues(matrix: sp.spmatrix, k: int = 1, method: str = "auto",
             return theta[order], vec[:, order], products
         k, v0 = min(k + 2, n - 2), vec[:, top].real
     if n <= DENSE_MAX_STATES:  # ARPACK's k <= n - 2 can leave too few modes to certify
-        lam, vec = scipy.linalg.eig(matrix.toarray())
-        if zero_column_sums:
-            keep = np.arange(n) != np.argmin(np.abs(lam))
-            lam, vec = lam[keep], vec[:, keep]
-        order = np.argsort(-lam.real)
-        return lam[order], vec[:, order], products
+        lam, vec = _dense_eigenpairs(matrix, zero_column_sums, vectors=True)
+        return lam, vec, products
     raise spla.ArpackNoConvergence(f"filtered Arnoldi: {why}", theta, vec)
+
+
+def _dense_eigenpairs(matrix: sp.spmatrix, zero_column_sums: bool, vectors: bool
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """All eigenvalues of A by LAPACK, largest real part first (with ``zero_column_sums``
+    the one nearest 0, of the sum-one vector, dropped), and their right eigenvectors as
+    columns with ``vectors`` (else None)."""
+    if vectors:
+        lam, vec = scipy.linalg.eig(matrix.toarray())
+    else:
+        lam, vec = scipy.linalg.eigvals(matrix.toarray()), None
+    keep = np.arange(lam.size)
+    if zero_column_sums:
+        keep = np.delete(keep, np.argmin(np.abs(lam)))
+    keep = keep[np.argsort(-lam[keep].real)]
+    return lam[keep], None if vec is None else vec[:, keep]
 
 
 # exceeds_real_part: one mode (of a conjugate pair the other has the same |t|, so it is not
