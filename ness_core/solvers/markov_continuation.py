@@ -80,10 +80,18 @@ def _newton_mode(gen: MarkovGenerator, lam: complex, v: np.ndarray,
             return "singular Jacobi preconditioner"
 
         def jacobian(z: np.ndarray, lam: complex = lam, v: np.ndarray = v) -> np.ndarray:
-            return np.r_[w @ z[:n] - lam * z[:n] - v * z[n], c @ z[:n]]
+            out = np.empty_like(z)  # a new array per call: BiCGSTAB keeps earlier results
+            head = z[:n]
+            np.subtract(w @ head, lam * head, out=out[:n])
+            out[:n] -= v * z[n]
+            out[n] = c @ head
+            return out
 
-        def jacobi(z: np.ndarray, diagonal: np.ndarray = diagonal) -> np.ndarray:
-            return np.r_[z[:n] / diagonal, z[n]]
+        def jacobi(z: np.ndarray, inverse: np.ndarray = 1.0 / diagonal) -> np.ndarray:
+            out = np.empty_like(z)
+            np.multiply(z[:n], inverse, out=out[:n])
+            out[n] = z[n]
+            return out
 
         inner = [0]
 
